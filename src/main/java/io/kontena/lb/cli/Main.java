@@ -1,0 +1,46 @@
+package io.kontena.lb.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The command line: one subcommand per task an operator has. */
+@Command(name = "kontena-lb",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Load balancer for multi-service applications, configured by the services it balances.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, shared by main() and the tests. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler(new OneLineErrors());
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"kontena-lb " + (v == null ? "development build" : v)};
+        }
+    }
+
+    /** A user's mistake is one line on stderr and exit status 2, not a stack trace. */
+    static final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+            cli.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.kontena.lb.config;
+
+import java.util.List;
+
+/**
+ * A service reached over HTTP, chosen by the request's host and path.
+ *
+ * @param name            unique among the configuration's HTTP services
+ * @param virtualHosts    lower-case host names; "*.example.com" matches any name ending in ".example.com"
+ * @param virtualPaths    path prefixes without trailing slash ("/" alone matches every path)
+ * @param keepVirtualPath forward the path unchanged instead of stripping the matched prefix
+ * @param defaultService  answers the requests no other service matches
+ * @param headers         header changes applied to requests and responses
+ */
+public record HttpService(
+        String name,
+        Balance balance,
+        List<String> virtualHosts,
+        List<String> virtualPaths,
+        boolean keepVirtualPath,
+        boolean defaultService,
+        List<Upstream> upstreams,
+        Timeouts timeouts,
+        HeaderRules headers) {
+
+    public HttpService {
+        virtualHosts = List.copyOf(virtualHosts);
+        virtualPaths = List.copyOf(virtualPaths);
+        upstreams = List.copyOf(upstreams);
+    }
+}
