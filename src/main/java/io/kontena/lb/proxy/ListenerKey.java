@@ -1,0 +1,24 @@
+package io.kontena.lb.proxy;
+
+/**
+ * Identifies a listening socket across configuration changes: the same key keeps the same socket, so a
+ * service that stays on its port never stops accepting.
+ *
+ * @param service for port 0 (any free port) the service it is for, else empty: a fixed port is its own identity
+ */
+public record ListenerKey(Protocol protocol, int port, String service) {
+    public enum Protocol { HTTP, TCP }
+
+    public static ListenerKey http(int port) {
+        return new ListenerKey(Protocol.HTTP, port, port == 0 ? "http" : "");
+    }
+
+    public static ListenerKey tcp(int port, String service) {
+        return new ListenerKey(Protocol.TCP, port, port == 0 ? service : "");
+    }
+
+    @Override
+    public String toString() {
+        return protocol.name().toLowerCase() + ":" + port + (service.isEmpty() ? "" : "(" + service + ")");
+    }
+}

@@ -1,0 +1,189 @@
+package io.kontena.lb.proxy;
+
+import io.kontena.lb.balance.Endpoint;
+import io.kontena.lb.balance.UpstreamGroup;
+import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.Problem;
+import io.kontena.lb.config.TcpService;
+import io.kontena.lb.proxy.http.HttpListenerContext;
+import io.kontena.lb.proxy.http.HttpProxyHandler;
+import io.kontena.lb.proxy.http.UpstreamPools;
+import io.kontena.lb.proxy.tcp.TcpProxyHandler;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running data plane. {@link #apply} moves it to a new configuration in phases (upstream groups, then
+ * the routing table, then listeners), reusing everything that did not change: an upstream that stays keeps
+ * its counters and pooled connections, a listener that stays keeps its socket. Requests read the routing
+ * table once, so each is served entirely by the configuration current when it arrived.
+ */
+public final class ProxyRuntime implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyRuntime.class);
+
+    /**
+     * @param bindAddress the address every listener binds to
+     * @param workers     event loops (threads) serving connections
+     * @param accessLog   one line per request on stdout
+     */
+    public record Settings(String bindAddress, int workers, boolean accessLog, Duration drainTimeout) {
+        public static Settings defaults() {
+            return new Settings("0.0.0.0", Runtime.getRuntime().availableProcessors(), true, Duration.ofSeconds(30));
+        }
+
+        public Settings withBindAddress(String address) {
+            return new Settings(address, workers, accessLog, drainTimeout);
+        }
+
+        public Settings withAccessLog(boolean on) {
+            return new Settings(bindAddress, workers, on, drainTimeout);
+        }
+    }
+
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Settings settings;
+    private final EventLoopGroup loops;
+    private final UpstreamPools pools;
+    private final UpstreamConnector connector = new UpstreamConnector();
+    private final Listeners listeners;
+    private final Map<String, UpstreamGroup> httpGroups = new HashMap<>();
+    private final Map<String, UpstreamGroup> tcpGroups = new HashMap<>();
+
+    private volatile RoutingTable<HttpTarget> routes = RoutingTable.empty();
+    private volatile Map<ListenerKey, TcpTarget> tcpTargets = Map.of();
+    private LbConfig applied = LbConfig.EMPTY;
+
+    public ProxyRuntime(Settings settings) {
+        this.settings = settings;
+        this.loops = Transport.eventLoops(settings.workers(), "kontena-lb");
+        this.pools = new UpstreamPools(loops);
+        this.listeners = new Listeners(loops, settings.bindAddress());
+    }
+
+    /**
+     * Moves to a new configuration. Listeners that cannot be opened are returned as problems; everything
+     * else of the configuration applies regardless.
+     */
+    public synchronized List<Problem> apply(LbConfig config) {
+        Map<String, HttpTarget> http = new HashMap<>();
+        for (HttpService s : config.http()) {
+            http.put(s.name(), new HttpTarget(s, group(httpGroups, s.name(), s.upstreams(), s.balance())));
+        }
+        Map<ListenerKey, TcpTarget> tcp = new HashMap<>();
+        for (TcpService s : config.tcp()) {
+            tcp.put(ListenerKey.tcp(s.port(), s.name()),
+                    new TcpTarget(s, group(tcpGroups, s.name(), s.upstreams(), s.balance())));
+        }
+        retireGroups(httpGroups, http.keySet());
+        retireGroups(tcpGroups, tcp.values().stream().map(t -> t.service().name()).collect(java.util.stream.Collectors.toSet()));
+
+        routes = RoutingTable.build(config.http(), s -> http.get(s.name()));
+        tcpTargets = Map.copyOf(tcp);
+
+        List<Problem> problems = new ArrayList<>();
+        Set<ListenerKey> wanted = new HashSet<>(tcp.keySet());
+        config.httpPort().ifPresent(port -> wanted.add(ListenerKey.http(port)));
+        // New listeners open before old ones close, so a service that moves port is reachable throughout.
+        for (ListenerKey key : wanted) {
+            if (!listeners.isOpen(key)) {
+                try {
+                    listeners.open(key, childInit(key), key.protocol() == ListenerKey.Protocol.TCP);
+                } catch (Listeners.ListenException e) {
+                    problems.add(new Problem(key.protocol() == ListenerKey.Protocol.HTTP ? "http"
+                            : tcp.get(key).service().name(), "port", Integer.toString(key.port()), e.getMessage()));
+                }
+            }
+        }
+        for (ListenerKey key : listeners.keys()) {
+            if (!wanted.contains(key)) {
+                listeners.close(key);
+            }
+        }
+        applied = config;
+        return problems;
+    }
+
+    private UpstreamGroup group(Map<String, UpstreamGroup> groups, String name,
+                                List<io.kontena.lb.config.Upstream> upstreams, io.kontena.lb.config.Balance balance) {
+        UpstreamGroup g = groups.get(name);
+        if (g == null) {
+            g = new UpstreamGroup(name, upstreams, balance);
+            groups.put(name, g);
+        } else {
+            g.update(upstreams, balance).forEach(pools::closeIdle);
+        }
+        return g;
+    }
+
+    private void retireGroups(Map<String, UpstreamGroup> groups, Set<String> keep) {
+        groups.entrySet().removeIf(entry -> {
+            if (keep.contains(entry.getKey())) {
+                return false;
+            }
+            List<Endpoint> removed = entry.getValue().update(List.of(), entry.getValue().balance());
+            removed.forEach(pools::closeIdle);
+            return true;
+        });
+    }
+
+    private ChannelInitializer<Channel> childInit(ListenerKey key) {
+        if (key.protocol() == ListenerKey.Protocol.HTTP) {
+            HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "http",
+                    settings.accessLog(), REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT);
+            return new ChannelInitializer<>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    HttpProxyHandler.initPipeline(ch.pipeline(), lc);
+                }
+            };
+        }
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new TcpProxyHandler(() -> tcpTargets.get(key), connector));
+            }
+        };
+    }
+
+    public synchronized LbConfig applied() {
+        return applied;
+    }
+
+    /** The port HTTP is served on (the chosen one when the configuration asked for port 0), or -1. */
+    public synchronized int httpPort() {
+        return applied.httpPort().map(p -> listeners.boundPort(ListenerKey.http(p))).orElse(-1);
+    }
+
+    /** The port a TCP service is served on, or -1. */
+    public synchronized int tcpPort(String service) {
+        return applied.tcp().stream().filter(s -> s.name().equals(service)).findFirst()
+                .map(s -> listeners.boundPort(ListenerKey.tcp(s.port(), s.name()))).orElse(-1);
+    }
+
+    /** Client connections currently open. */
+    public int openConnections() {
+        return listeners.connections().size();
+    }
+
+    @Override
+    public synchronized void close() {
+        listeners.closeAll();
+        listeners.connections().close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        log.debug("stopped");
+    }
+}

@@ -1,0 +1,95 @@
+package io.kontena.lb.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+
+/**
+ * Relays bytes from its channel to a peer: TCP services and upgraded (WebSocket) HTTP connections.
+ * Both channels run with auto-read off and reads follow the peer's writability, so a slow side never
+ * makes the other side's bytes pile up in memory. A half-close on one side is passed on to the other;
+ * the pair closes when both directions are done.
+ */
+public final class Relay extends ChannelInboundHandlerAdapter {
+    private final Channel peer;
+    private final Runnable onClose;
+
+    /** @param onClose runs once when this side closes (for connection counts); may be a no-op */
+    public Relay(Channel peer, Runnable onClose) {
+        this.peer = peer;
+        this.onClose = onClose;
+    }
+
+    /** Joins two connected channels and starts reading on both. */
+    public static void join(Channel a, Channel b, Runnable onClose) {
+        a.pipeline().addLast("relay", new Relay(b, onClose));
+        b.pipeline().addLast("relay", new Relay(a, () -> { }));
+        a.read();
+        b.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        peer.write(msg).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        peer.flush();
+        if (peer.isWritable()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            peer.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // The sender finished: pass the half-close on once everything it sent is written.
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                if (peer instanceof DuplexChannel duplexPeer && peer.isActive()) {
+                    duplexPeer.shutdownOutput().addListener(done -> closeWhenBothDone(ctx.channel()));
+                } else {
+                    ctx.close();
+                }
+            });
+        } else if (evt instanceof IdleStateEvent) {
+            ctx.close();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    private void closeWhenBothDone(Channel self) {
+        if (self instanceof DuplexChannel s && peer instanceof DuplexChannel p
+                && s.isOutputShutdown() && p.isOutputShutdown()) {
+            self.close();
+            peer.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        onClose.run();
+        if (peer.isActive()) {
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

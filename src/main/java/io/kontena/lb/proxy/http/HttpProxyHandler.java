@@ -1,0 +1,622 @@
+package io.kontena.lb.proxy.http;
+
+import io.kontena.lb.balance.Endpoint;
+import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.Timeouts;
+import io.kontena.lb.proxy.HttpTarget;
+import io.kontena.lb.proxy.Relay;
+import io.kontena.lb.proxy.Route;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Proxies the HTTP/1.x requests of one client connection, one exchange at a time: routes each request with
+ * the routing table current when it arrives, takes an upstream connection from this event loop's pool (or
+ * opens one, trying up to three upstreams), and streams both bodies with reads driven by the other side's
+ * writability, so neither a slow client nor a slow upstream makes memory grow. Upgrades become byte relays.
+ *
+ * <p>Client reads go through a {@code FlowControlHandler}: each {@code read()} yields one HTTP message, so the
+ * next pipelined request stays unread until the current exchange is over.
+ */
+public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(HttpProxyHandler.class);
+    private static final Logger access = LoggerFactory.getLogger("access");
+    private static final int MAX_TRIES = 3;
+    /** A request with a body cannot be replayed, so it only takes a pooled connection that was used just now. */
+    private static final long FRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final HttpListenerContext lc;
+    private ChannelHandlerContext ctx;
+    private UpstreamPool pool;
+    private InetAddress clientAddress;
+    private String clientIp;
+    private String localPort;
+    private boolean firstRequest = true;
+    private boolean discarding;
+
+    // The exchange in progress; request == null between exchanges.
+    private HttpRequest request;
+    private HttpMethod method;
+    private String originalUri;
+    private HttpVersion clientVersion;
+    private HttpTarget target;
+    private List<Endpoint> tried = List.of();
+    private Endpoint endpoint;
+    private Channel upstream;
+    private boolean reused;
+    private boolean forceNew;
+    private boolean hasBody;
+    private boolean requestDone;
+    private boolean bodySent;
+    private boolean upgrade;
+    private boolean tunnelPending;
+    private boolean informational;
+    private boolean responseStarted;
+    private boolean upstreamKeepAlive;
+    private boolean keepAlive;
+    private boolean headFlushPending;
+    private int status;
+    private long bytes;
+    private long startNanos;
+
+    private long lastActivity;
+    private boolean waitingForRequest;
+    private ScheduledFuture<?> timer;
+
+    public HttpProxyHandler(HttpListenerContext lc) {
+        this.lc = lc;
+    }
+
+    /** The pipeline of a client connection to an HTTP listener. */
+    public static void initPipeline(ChannelPipeline p, HttpListenerContext lc) {
+        p.addLast("codec", new io.netty.handler.codec.http.HttpServerCodec(
+                HttpLimits.MAX_INITIAL_LINE, HttpLimits.MAX_HEADER_SIZE, HttpLimits.MAX_CHUNK_SIZE));
+        p.addLast("flow", new io.netty.handler.flow.FlowControlHandler());
+        p.addLast("proxy", new HttpProxyHandler(lc));
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        clientAddress = remote.getAddress();
+        clientIp = clientAddress.getHostAddress();
+        localPort = Integer.toString(((InetSocketAddress) ctx.channel().localAddress()).getPort());
+        pool = lc.pools().of(ctx.channel().eventLoop());
+        waitForRequest(lc.requestTimeout());
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest req) {
+            onRequest(req);
+        } else if (msg instanceof HttpContent content) {
+            onRequestContent(content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    // ---- requests -------------------------------------------------------------------------------------
+
+    private void onRequest(HttpRequest req) {
+        if (req.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(req);
+            rejectMalformed(req.decoderResult().cause());
+            return;
+        }
+        cancelTimer();
+        waitingForRequest = false;
+        firstRequest = false;
+        request = req;
+        method = req.method();
+        originalUri = req.uri();
+        clientVersion = req.protocolVersion();
+        startNanos = System.nanoTime();
+        keepAlive = HttpUtil.isKeepAlive(req);
+        hasBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
+        upgrade = ProxyHeaders.isUpgrade(req);
+        requestDone = false;
+        bodySent = false;
+        responseStarted = false;
+        informational = false;
+        tunnelPending = false;
+        reused = false;
+        forceNew = false;
+        tried = List.of();
+        target = null;
+        status = 0;
+        bytes = 0;
+
+        String host = req.headers().get(HttpHeaderNames.HOST);
+        if (host == null && clientVersion.equals(HttpVersion.HTTP_1_1) && !originalUri.contains("://")) {
+            respondLocal(HttpResponseStatus.BAD_REQUEST, "The request has no Host header.");
+            return;
+        }
+        Route<HttpTarget> route = lc.routes().get().route(host == null ? "" : host, originalUri);
+        if (route == null) {
+            respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "No service is configured for this host and path.");
+            return;
+        }
+        target = route.target();
+        HttpService service = target.service();
+        if (service.headers().redirectToHttps() && "http".equals(lc.scheme())) {
+            String location = "https://" + HostNames.withoutPort(host == null ? "" : host) + originalUri;
+            respond(LocalResponses.redirect(location, 302));
+            return;
+        }
+        ProxyHeaders.toUpstream(req, route.forwardUri(originalUri), upgrade, clientIp, lc.scheme(), localPort,
+                service.headers());
+        startExchangeTimer();
+        connectUpstream();
+    }
+
+    private void onRequestContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (discarding || upstream == null) {
+            // The answer was given without an upstream: drop the rest of the request, then take the next one.
+            content.release();
+            if (last) {
+                discarding = false;
+            }
+            if (request == null || discarding) {
+                ctx.read();
+            }
+            return;
+        }
+        lastActivity = System.nanoTime();
+        if (content.content().isReadable()) {
+            bodySent = true;
+        }
+        if (last) {
+            requestDone = true;
+        }
+        headFlushPending = false;
+        upstream.writeAndFlush(content, upstream.voidPromise());
+        if (!last && upstream.isWritable()) {
+            ctx.read();
+        }
+    }
+
+    // ---- upstream connection ---------------------------------------------------------------------------
+
+    private void connectUpstream() {
+        Endpoint e = target.group().select(clientAddress, tried);
+        if (e == null) {
+            respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE, tried.isEmpty()
+                    ? "Service " + target.service().name() + " has no upstream available."
+                    : "No upstream of service " + target.service().name() + " answered.");
+            return;
+        }
+        endpoint = e;
+        e.begin();
+        Channel pooled = forceNew ? null : pool.acquire(e, hasBody ? FRESH_NANOS : Long.MAX_VALUE);
+        if (pooled != null) {
+            reused = true;
+            attach(pooled);
+            return;
+        }
+        reused = false;
+        lc.connector().connect(ctx.channel().eventLoop(), e.address(), target.service().timeouts().connect(), false,
+                new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("codec", new HttpClientCodec(
+                                HttpLimits.MAX_INITIAL_LINE, HttpLimits.MAX_HEADER_SIZE, HttpLimits.MAX_CHUNK_SIZE));
+                        ch.pipeline().addLast(UpstreamHandler.NAME, new UpstreamHandler());
+                    }
+                }).addListener((ChannelFuture f) -> onConnected(e, f));
+    }
+
+    private void onConnected(Endpoint e, ChannelFuture f) {
+        if (endpoint != e || request == null) {
+            f.channel().close(); // the client left meanwhile
+            return;
+        }
+        if (f.isSuccess()) {
+            attach(f.channel());
+            return;
+        }
+        e.end();
+        e.recordFailure();
+        endpoint = null;
+        log.warn("{}: connect to {} failed: {}", target.service().name(), e.upstream(), f.cause().getMessage());
+        List<Endpoint> next = new ArrayList<>(tried);
+        next.add(e);
+        tried = next;
+        if (tried.size() < MAX_TRIES) {
+            connectUpstream();
+        } else {
+            respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "No upstream of service " + target.service().name() + " answered.");
+        }
+    }
+
+    private void attach(Channel ch) {
+        upstream = ch;
+        UpstreamHandler.of(ch).own(this);
+        ch.write(request, ch.voidPromise());
+        if (requestDone) {
+            // A retry after a pooled connection failed: the (empty) end of the request was already consumed.
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+        }
+        headFlushPending = true;
+        ch.read();
+        if (!requestDone) {
+            // Usually hands over the end of a bodiless request at once, so head and end go in one flush.
+            ctx.read();
+        }
+        if (headFlushPending && upstream == ch) {
+            headFlushPending = false;
+            ch.flush();
+        }
+    }
+
+    void onUpstreamWritable() {
+        if (!requestDone && upstream != null) {
+            ctx.read();
+        }
+    }
+
+    // ---- responses -------------------------------------------------------------------------------------
+
+    void onUpstreamRead(Object msg) {
+        lastActivity = System.nanoTime();
+        if (msg instanceof HttpResponse response) {
+            onResponseHead(response);
+        }
+        if (msg instanceof HttpContent content) {
+            onResponseContent(content);
+        } else if (!(msg instanceof HttpResponse)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            log.warn("{}: invalid response from {}: {}", target.service().name(), endpoint.upstream(),
+                    response.decoderResult().cause().getMessage());
+            upstream.close(); // reported through onUpstreamClosed
+            return;
+        }
+        int code = response.status().code();
+        if (code == 101 && upgrade) {
+            tunnelPending = true;
+            responseStarted = true;
+            status = code;
+            ctx.write(response, ctx.voidPromise());
+            return;
+        }
+        if (code < 200) {
+            informational = true;
+            ctx.write(response, ctx.voidPromise());
+            return;
+        }
+        responseStarted = true;
+        status = code;
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        boolean bodiless = method.equals(HttpMethod.HEAD) || code == 204 || code == 304;
+        if (!bodiless && !HttpUtil.isContentLengthSet(response)) {
+            if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
+                // An HTTP/1.0 client knows no chunks: the end of the body is the end of the connection.
+                response.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+                keepAlive = false;
+            } else {
+                // Close-delimited bodies from upstream become chunked, so the client connection can be kept.
+                HttpUtil.setTransferEncodingChunked(response, true);
+            }
+        }
+        ProxyHeaders.toClient(response, keepAlive, target.service().headers());
+        if (keepAlive && clientVersion.equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        ctx.write(response, ctx.voidPromise());
+    }
+
+    private void onResponseContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (informational) {
+            ctx.write(content, ctx.voidPromise());
+            if (last) {
+                informational = false;
+                ctx.flush();
+            }
+            return;
+        }
+        if (!responseStarted) {
+            content.release(); // the rest of a response already reported as invalid
+            return;
+        }
+        bytes += content.content().readableBytes();
+        if (tunnelPending) {
+            ctx.write(content, ctx.voidPromise());
+            if (last) {
+                switchToTunnel();
+            }
+            return;
+        }
+        if (!last) {
+            ctx.write(content, ctx.voidPromise());
+            return;
+        }
+        if (!requestDone) {
+            // The upstream answered before the whole request arrived: the rest of it cannot be told apart
+            // from a next request, so this connection ends with the response.
+            keepAlive = false;
+        }
+        ChannelFuture written = ctx.writeAndFlush(content);
+        Channel up = upstream;
+        Endpoint e = endpoint;
+        detachUpstream();
+        if (requestDone && upstreamKeepAlive) {
+            pool.release(e, up);
+        } else {
+            up.close();
+        }
+        logAccess(e);
+        endExchange(written);
+    }
+
+    void onUpstreamReadComplete() {
+        ctx.flush();
+        if (upstream != null && ctx.channel().isWritable()) {
+            upstream.read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && upstream != null) {
+            upstream.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    void onUpstreamClosed(Channel ch) {
+        if (ch != upstream) {
+            return;
+        }
+        Endpoint e = endpoint;
+        detachUpstream();
+        if (!responseStarted) {
+            if (reused && requestDone && !bodySent && !informational) {
+                // A kept-alive connection the upstream had just closed, and a request without a body that was
+                // read in full: it can safely go again, on a new connection.
+                forceNew = true;
+                connectUpstream();
+                return;
+            }
+            e.recordFailure();
+            log.warn("{}: {} closed the connection without answering", target.service().name(), e.upstream());
+            respondLocal(HttpResponseStatus.BAD_GATEWAY, "The upstream closed the connection without answering.");
+        } else {
+            // Never pass a truncated body off as complete: the client sees the connection end early.
+            log.warn("{}: {} closed the connection in the middle of a response", target.service().name(),
+                    e.upstream());
+            logAccess(e);
+            request = null;
+            ctx.close();
+        }
+    }
+
+    private void detachUpstream() {
+        UpstreamHandler.of(upstream).own(null);
+        endpoint.end();
+        upstream = null;
+        endpoint = null;
+    }
+
+    private void switchToTunnel() {
+        Channel up = upstream;
+        Endpoint e = endpoint;
+        UpstreamHandler.of(up).own(null);
+        upstream = null;
+        endpoint = null;
+        ctx.flush();
+        logAccess(e);
+        request = null;
+        cancelTimer();
+        ChannelPipeline client = ctx.pipeline();
+        client.remove("codec");
+        client.remove("flow");
+        client.replace(this, "idle", new IdleStateHandler(0, 0,
+                target.service().timeouts().tunnel().toMillis(), TimeUnit.MILLISECONDS));
+        up.pipeline().remove("codec");
+        up.pipeline().remove(UpstreamHandler.NAME);
+        Relay.join(ctx.channel(), up, e::end);
+    }
+
+    // ---- local answers and the end of an exchange -----------------------------------------------------
+
+    private void rejectMalformed(Throwable cause) {
+        HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
+                ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                : cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                : HttpResponseStatus.BAD_REQUEST;
+        cancelTimer();
+        method = HttpMethod.GET;
+        originalUri = "-";
+        clientVersion = HttpVersion.HTTP_1_1;
+        startNanos = System.nanoTime();
+        keepAlive = false;
+        this.status = status.code();
+        ctx.writeAndFlush(LocalResponses.page(ctx.alloc(), status, "The request is malformed: " + cause.getMessage(),
+                false)).addListener(ChannelFutureListener.CLOSE);
+        logAccess(null);
+    }
+
+    private void respondLocal(HttpResponseStatus status, String detail) {
+        if (hasBody && !requestDone) {
+            keepAlive = false;
+        }
+        respond(LocalResponses.page(ctx.alloc(), status, detail, keepAlive));
+    }
+
+    private void respond(HttpResponse response) {
+        status = response.status().code();
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        discarding = !requestDone;
+        ChannelFuture written = ctx.writeAndFlush(response);
+        logAccess(null);
+        endExchange(written);
+    }
+
+    private void endExchange(ChannelFuture written) {
+        request = null;
+        target = null;
+        cancelTimer();
+        if (keepAlive) {
+            waitForRequest(lc.keepAlive());
+            ctx.read();
+        } else {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTimer();
+        if (upstream != null) {
+            Channel up = upstream;
+            Endpoint e = endpoint;
+            detachUpstream();
+            up.close();
+            if (request != null) {
+                status = status == 0 ? 499 : status; // the client left before the answer was complete
+                logAccess(e);
+            }
+        } else if (endpoint != null) {
+            endpoint.end(); // still connecting: onConnected sees the exchange is gone
+            endpoint = null;
+        }
+        request = null;
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection {} failed", ctx.channel(), cause);
+        ctx.close();
+    }
+
+    // ---- timeouts -------------------------------------------------------------------------------------
+
+    private void waitForRequest(Duration limit) {
+        waitingForRequest = true;
+        schedule(limit.toNanos());
+    }
+
+    private void startExchangeTimer() {
+        lastActivity = System.nanoTime();
+        schedule(currentLimit());
+    }
+
+    private long currentLimit() {
+        Timeouts t = target.service().timeouts();
+        return (requestDone ? t.server() : t.client()).toNanos();
+    }
+
+    private void schedule(long nanos) {
+        cancelTimer();
+        timer = ctx.executor().schedule(this::onTimer, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void onTimer() {
+        timer = null;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (waitingForRequest) {
+            if (firstRequest) {
+                ctx.writeAndFlush(LocalResponses.page(ctx.alloc(), HttpResponseStatus.REQUEST_TIMEOUT,
+                        "No complete request arrived in time.", false)).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.close();
+            }
+            return;
+        }
+        if (request == null) {
+            return;
+        }
+        long idle = System.nanoTime() - lastActivity;
+        long limit = currentLimit();
+        if (idle < limit) {
+            schedule(limit - idle);
+            return;
+        }
+        log.warn("{}: {} timed out after {} ms", target.service().name(),
+                requestDone ? "upstream " + (endpoint == null ? "" : endpoint.upstream()) : "client " + clientIp,
+                TimeUnit.NANOSECONDS.toMillis(idle));
+        if (upstream != null) {
+            Channel up = upstream;
+            detachUpstream();
+            up.close();
+        }
+        if (!responseStarted) {
+            keepAlive = false;
+            respondLocal(requestDone ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.REQUEST_TIMEOUT,
+                    requestDone ? "The upstream did not answer in time." : "The request body did not arrive in time.");
+        } else {
+            ctx.close();
+        }
+    }
+
+    // ---- access log -----------------------------------------------------------------------------------
+
+    private void logAccess(Endpoint e) {
+        if (!lc.accessLog()) {
+            return;
+        }
+        long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos);
+        access.info("{} \"{} {} {}\" {} {} {} {} {}.{}ms", clientIp, method, originalUri, clientVersion,
+                target == null ? "-" : target.service().name(), e == null ? "-" : e.upstream(), status, bytes,
+                micros / 1000, String.format("%03d", micros % 1000));
+    }
+}

@@ -1,0 +1,96 @@
+package io.kontena.lb.proxy.http;
+
+import io.kontena.lb.config.HeaderRules;
+import io.kontena.lb.config.HeaderRules.HeaderRule;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
+
+/** The header changes a proxy owes both directions (RFC 9110 section 7.6) and those a service asks for. */
+final class ProxyHeaders {
+    private static final String X_FORWARDED_FOR = "x-forwarded-for";
+    private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
+    private static final String X_FORWARDED_PORT = "x-forwarded-port";
+    private static final String X_FORWARDED_HOST = "x-forwarded-host";
+
+    private ProxyHeaders() {
+    }
+
+    /** True when the request asks to switch protocols (WebSocket and the like) and may become a tunnel. */
+    static boolean isUpgrade(HttpRequest request) {
+        HttpHeaders h = request.headers();
+        return h.contains(HttpHeaderNames.UPGRADE)
+                && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /**
+     * Turns a client's request head into the one sent upstream: HTTP/1.1 with keep-alive, hop-by-hop headers
+     * dropped (an upgrade keeps its Upgrade and Connection), X-Forwarded-* set.
+     */
+    static void toUpstream(HttpRequest request, String forwardUri, boolean upgrade, String clientIp, String scheme,
+                           String localPort, HeaderRules rules) {
+        HttpHeaders h = request.headers();
+        String upgradeTo = upgrade ? h.get(HttpHeaderNames.UPGRADE) : null;
+        removeHopByHop(h);
+        if (upgradeTo != null) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            h.set(HttpHeaderNames.UPGRADE, upgradeTo);
+        }
+        String host = h.get(HttpHeaderNames.HOST);
+        String forwardedFor = h.get(X_FORWARDED_FOR);
+        h.set(X_FORWARDED_FOR, forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
+        h.set(X_FORWARDED_PROTO, scheme);
+        h.set(X_FORWARDED_PORT, localPort);
+        if (host != null) {
+            h.set(X_FORWARDED_HOST, host);
+        }
+        apply(rules.request(), h);
+        request.setUri(forwardUri);
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /** Prepares an upstream's response head for the client. */
+    static void toClient(HttpMessage response, boolean keepAlive, HeaderRules rules) {
+        HttpHeaders h = response.headers();
+        removeHopByHop(h);
+        if (!keepAlive) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        apply(rules.response(), h);
+    }
+
+    private static void removeHopByHop(HttpHeaders h) {
+        List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
+        for (String value : connection) {
+            for (String name : value.split(",")) {
+                String n = name.trim();
+                // Framing stays with the codec, which re-frames the body for the next hop.
+                if (!n.isEmpty() && !n.equalsIgnoreCase("transfer-encoding") && !n.equalsIgnoreCase("content-length")) {
+                    h.remove(n);
+                }
+            }
+        }
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove(HttpHeaderNames.PROXY_CONNECTION);
+        h.remove(HttpHeaderNames.UPGRADE);
+        String te = h.get(HttpHeaderNames.TE);
+        if (te != null && !te.equalsIgnoreCase("trailers")) {
+            h.remove(HttpHeaderNames.TE);
+        }
+    }
+
+    private static void apply(List<HeaderRule> rules, HttpHeaders h) {
+        for (HeaderRule rule : rules) {
+            switch (rule.action()) {
+                case SET -> h.set(rule.name(), rule.value());
+                case ADD -> h.add(rule.name(), rule.value());
+                case DELETE -> h.remove(rule.name());
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.kontena.lb.proxy.tcp;
+
+import io.kontena.lb.balance.Endpoint;
+import io.kontena.lb.proxy.Relay;
+import io.kontena.lb.proxy.TcpTarget;
+import io.kontena.lb.proxy.UpstreamConnector;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts a client of a TCP service: picks an upstream, connects (trying up to three upstreams), then relays
+ * bytes both ways. The service is looked up when the client arrives, so a changed service applies to new
+ * connections while open ones continue with the upstream they have.
+ */
+public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(TcpProxyHandler.class);
+    private static final int MAX_TRIES = 3;
+
+    private final Supplier<TcpTarget> target;
+    private final UpstreamConnector connector;
+
+    public TcpProxyHandler(Supplier<TcpTarget> target, UpstreamConnector connector) {
+        this.target = target;
+        this.connector = connector;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        TcpTarget t = target.get();
+        if (t == null) {
+            ctx.close();
+            return;
+        }
+        connect(ctx, t, List.of());
+    }
+
+    private void connect(ChannelHandlerContext ctx, TcpTarget t, List<Endpoint> tried) {
+        Channel client = ctx.channel();
+        InetSocketAddress clientAddress = (InetSocketAddress) client.remoteAddress();
+        Endpoint endpoint = t.group().select(clientAddress.getAddress(), tried);
+        if (endpoint == null) {
+            log.warn("{}: no upstream available for {}{}", t.service().name(), clientAddress,
+                    tried.isEmpty() ? "" : " after trying " + tried);
+            client.close();
+            return;
+        }
+        endpoint.begin();
+        connector.connect(client.eventLoop(), endpoint.address(), t.service().timeouts().connect(), true,
+                new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                    }
+                }).addListener(f -> {
+                    Channel upstream = ((io.netty.channel.ChannelFuture) f).channel();
+                    if (f.isSuccess() && client.isActive()) {
+                        long idle = t.service().timeouts().tunnel().toMillis();
+                        client.pipeline().addLast(new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+                        ctx.pipeline().remove(this);
+                        Relay.join(client, upstream, endpoint::end);
+                    } else {
+                        endpoint.end();
+                        upstream.close();
+                        if (!client.isActive()) {
+                            return;
+                        }
+                        endpoint.recordFailure();
+                        log.warn("{}: connect to {} failed: {}", t.service().name(), endpoint.upstream(),
+                                f.cause() == null ? "client left" : f.cause().getMessage());
+                        List<Endpoint> next = new ArrayList<>(tried);
+                        next.add(endpoint);
+                        if (next.size() < MAX_TRIES) {
+                            connect(ctx, t, next);
+                        } else {
+                            client.close();
+                        }
+                    }
+                });
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}
