@@ -1,0 +1,90 @@
+package io.kontena.lb.balance;
+
+import io.kontena.lb.config.Upstream;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One upstream of one service at run time. The same object lives as long as the upstream stays in the service's
+ * configuration, so what it has counted and learnt survives configuration changes.
+ *
+ * <p>The data plane calls {@link #begin()} once it has chosen this endpoint for a request or connection and
+ * {@link #end()} when that finishes; least-connections balancing and draining read the difference.
+ */
+public final class Endpoint {
+    private final Upstream upstream;
+    /** Fixed per upstream, so that source hashing ranks the same upstream the same way in every configuration. */
+    final long seed;
+    private final AtomicInteger active = new AtomicInteger();
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private volatile boolean draining;
+    private volatile boolean healthy = true;
+
+    public Endpoint(Upstream upstream) {
+        this.upstream = upstream;
+        this.seed = Hashing.seedOf(upstream);
+    }
+
+    public Upstream upstream() {
+        return upstream;
+    }
+
+    /** A request or connection now uses this endpoint. */
+    public void begin() {
+        active.incrementAndGet();
+        requests.increment();
+    }
+
+    /** A request or connection that {@link #begin() began} has finished, however it ended. */
+    public void end() {
+        active.decrementAndGet();
+    }
+
+    /** The endpoint failed a request: no connection, or a broken response. */
+    public void recordFailure() {
+        failures.increment();
+    }
+
+    /** Requests or connections in progress. */
+    public int active() {
+        return active.get();
+    }
+
+    public long requests() {
+        return requests.sum();
+    }
+
+    public long failures() {
+        return failures.sum();
+    }
+
+    /** Removed from the configuration: takes no new work, finishes what it has. */
+    public boolean isDraining() {
+        return draining;
+    }
+
+    void setDraining(boolean draining) {
+        this.draining = draining;
+    }
+
+    public boolean isHealthy() {
+        return healthy;
+    }
+
+    /** Set by health checking; an unhealthy endpoint is skipped while any other can be chosen. */
+    public void setHealthy(boolean healthy) {
+        this.healthy = healthy;
+    }
+
+    /** Whether new work may be given to this endpoint. */
+    public boolean isEligible() {
+        return healthy && !draining;
+    }
+
+    @Override
+    public String toString() {
+        return upstream.toString();
+    }
+}

@@ -1,0 +1,116 @@
+package io.kontena.lb.balance;
+
+import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.Upstream;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The endpoints of one service and the strategy that spreads work over them. Requests read one volatile snapshot
+ * and take no lock; {@link #update} swaps in a new snapshot while keeping the {@link Endpoint} objects of the
+ * upstreams that stay, so their counters, health and pooled connections carry over.
+ */
+public final class UpstreamGroup {
+    private static final Endpoint[] NONE = new Endpoint[0];
+
+    private final String name;
+    private volatile Members members;
+    /** Removed endpoints that may still have work in progress; guarded by this. */
+    private final Map<Upstream, Endpoint> draining = new LinkedHashMap<>();
+
+    /** The endpoints and strategy as one immutable pair, so a request never sees one without the other. */
+    private record Members(Endpoint[] endpoints, Balance balance, EndpointSelector selector) {
+    }
+
+    public UpstreamGroup(String name, List<Upstream> upstreams, Balance balance) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.members = new Members(NONE, balance, EndpointSelector.of(balance));
+        update(upstreams, balance);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Makes {@code upstreams} the group's endpoints, in that order (duplicates count once). Endpoints of upstreams
+     * that stay are kept; an upstream that comes back while still draining gets its old endpoint back. The
+     * strategy's state is kept when {@code balance} does not change.
+     *
+     * @return the endpoints this change removed, already marked draining: the caller closes their idle pooled
+     *         connections and lets the busy ones finish
+     */
+    public synchronized List<Endpoint> update(List<Upstream> upstreams, Balance balance) {
+        Members old = members;
+        Map<Upstream, Endpoint> leaving = new LinkedHashMap<>();
+        for (Endpoint e : old.endpoints) {
+            leaving.put(e.upstream(), e);
+        }
+        List<Endpoint> next = new ArrayList<>(upstreams.size());
+        for (Upstream u : new LinkedHashSet<>(upstreams)) {
+            Endpoint e = leaving.remove(u);
+            if (e == null) {
+                e = draining.remove(u);
+                if (e != null) {
+                    e.setDraining(false);
+                } else {
+                    e = new Endpoint(u);
+                }
+            }
+            next.add(e);
+        }
+        // Older draining endpoints are forgotten once idle; the newly removed ones stay listed at least until the
+        // next change, so an operator can see them.
+        draining.values().removeIf(e -> e.active() == 0);
+        List<Endpoint> removed = List.copyOf(leaving.values());
+        for (Endpoint e : removed) {
+            // Marked before the new snapshot is published, so no request picks it from the old snapshot afterwards.
+            e.setDraining(true);
+            draining.put(e.upstream(), e);
+        }
+        EndpointSelector selector = balance == old.balance ? old.selector : EndpointSelector.of(balance);
+        members = new Members(next.toArray(NONE), balance, selector);
+        return removed;
+    }
+
+    /**
+     * Picks the endpoint for a new request or connection.
+     *
+     * @param client  the client's address; source balancing hashes it (may be null when unknown)
+     * @param exclude endpoints already tried for this request; {@code List.of()} on the first try
+     * @return null when no endpoint is eligible
+     */
+    public Endpoint select(InetAddress client, List<Endpoint> exclude) {
+        Members m = members;
+        return m.selector.select(m.endpoints, client, exclude);
+    }
+
+    /** The current endpoints, in configuration order. */
+    public List<Endpoint> endpoints() {
+        return List.of(members.endpoints);
+    }
+
+    /** Endpoints removed by configuration that may still be finishing work. */
+    public synchronized List<Endpoint> drainingEndpoints() {
+        return List.copyOf(draining.values());
+    }
+
+    public Balance balance() {
+        return members.balance;
+    }
+
+    public boolean isEmpty() {
+        return members.endpoints.length == 0;
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + members.balance + " " + List.of(members.endpoints);
+    }
+}

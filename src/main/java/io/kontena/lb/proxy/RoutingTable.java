@@ -1,0 +1,208 @@
+package io.kontena.lb.proxy;
+
+import io.kontena.lb.config.HttpService;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Chooses the HTTP service for a request from its host and path. Built once per configuration and then only read:
+ * requests share it without locks, and a lookup makes no objects.
+ *
+ * <p>Precedence, as in the original load balancer with its path defects fixed:
+ * <ol>
+ *   <li>services with hosts and paths: the most specific matching host key (exact name, then wildcards from the
+ *       longest suffix down) that has a matching path, and within it the longest path prefix;</li>
+ *   <li>services with hosts only: the most specific matching host key;</li>
+ *   <li>services with paths only: the longest matching prefix ("/" catches everything);</li>
+ *   <li>the default service.</li>
+ * </ol>
+ * Paths match on whole segments ({@code /api} matches {@code /api}, {@code /api/x} and {@code /api?q}, never
+ * {@code /apifoo}) and are case-sensitive; hosts ignore case, the port and a trailing dot. When two services
+ * claim the same host and path, the one earlier in the configuration wins.
+ *
+ * @param <T> the data plane's object for a service, handed back with each route
+ */
+public final class RoutingTable<T> {
+    private static final RoutingTable<Object> EMPTY = new RoutingTable<>(
+            new RegionMap<>(Map.of(), true), null, null, null);
+
+    private final RegionMap<VirtualHost<T>> exactHosts;
+    /** Keyed by the suffix with its leading dot: "*.example.com" is ".example.com". Null when there are none. */
+    private final RegionMap<VirtualHost<T>> wildcardHosts;
+    private final PathPrefixes<T> pathOnly;
+    private final Route<T> fallback;
+
+    private RoutingTable(RegionMap<VirtualHost<T>> exactHosts, RegionMap<VirtualHost<T>> wildcardHosts,
+                         PathPrefixes<T> pathOnly, Route<T> fallback) {
+        this.exactHosts = exactHosts;
+        this.wildcardHosts = wildcardHosts;
+        this.pathOnly = pathOnly;
+        this.fallback = fallback;
+    }
+
+    @SuppressWarnings("unchecked")
+    public static <T> RoutingTable<T> empty() {
+        return (RoutingTable<T>) EMPTY;
+    }
+
+    /**
+     * Builds the table for {@code services} (in configuration order, which breaks ties). {@code target} is called
+     * once per service. A service with neither hosts nor paths is taken as the path "/", unless it is the default
+     * service, which answers only what nothing else matches.
+     */
+    public static <T> RoutingTable<T> build(List<HttpService> services,
+                                            Function<? super HttpService, ? extends T> target) {
+        Map<String, VirtualHost.Builder<T>> exact = new LinkedHashMap<>();
+        Map<String, VirtualHost.Builder<T>> wildcard = new LinkedHashMap<>();
+        PathPrefixes.Builder<T> pathOnly = new PathPrefixes.Builder<>();
+        Route<T> fallback = null;
+
+        for (HttpService service : services) {
+            T t = target.apply(service);
+            Map<String, Route<T>> routesByPrefix = new HashMap<>();
+            Function<String, Route<T>> routeFor =
+                    prefix -> routesByPrefix.computeIfAbsent(prefix, p -> new Route<>(service, t, p));
+
+            List<String> paths = service.virtualPaths().stream()
+                    .map(RoutingTable::normalizePath).filter(p -> !p.isEmpty()).distinct().toList();
+            List<String> hosts = service.virtualHosts().stream()
+                    .map(RoutingTable::normalizeHost).filter(h -> !h.isEmpty()).distinct().toList();
+
+            for (String host : hosts) {
+                VirtualHost.Builder<T> vh = host.startsWith("*.")
+                        ? wildcard.computeIfAbsent(host.substring(1), k -> new VirtualHost.Builder<>())
+                        : exact.computeIfAbsent(host, k -> new VirtualHost.Builder<>());
+                if (paths.isEmpty()) {
+                    vh.addHostOnly(routeFor.apply(""));
+                } else {
+                    for (String path : paths) {
+                        vh.addPath(path, routeFor.apply(path));
+                    }
+                }
+            }
+            if (hosts.isEmpty()) {
+                for (String path : paths) {
+                    pathOnly.add(path, routeFor.apply(path));
+                }
+                if (paths.isEmpty() && !service.defaultService()) {
+                    pathOnly.add("/", routeFor.apply("/"));
+                }
+            }
+            if (service.defaultService() && fallback == null) {
+                fallback = routeFor.apply("");
+            }
+        }
+        return new RoutingTable<>(
+                new RegionMap<>(buildAll(exact), true),
+                wildcard.isEmpty() ? null : new RegionMap<>(buildAll(wildcard), true),
+                pathOnly.build(),
+                fallback);
+    }
+
+    /**
+     * The route for a request, or null when no service matches.
+     *
+     * @param hostHeader the Host header as received (may be null); ignored for absolute-form targets
+     * @param uri        the request target as received: origin-form or absolute-form
+     */
+    public Route<T> route(String hostHeader, String uri) {
+        int authority = RequestTarget.authorityStart(uri);
+        int pathStart = RequestTarget.pathStart(uri, authority);
+        int pathEnd = RequestTarget.pathEnd(uri, pathStart);
+
+        long host = RequestTarget.NONE;
+        String hostSource = uri;
+        if (authority >= 0) {
+            host = RequestTarget.host(uri, authority, pathStart);
+        }
+        if (host == RequestTarget.NONE && hostHeader != null) {
+            hostSource = hostHeader;
+            host = RequestTarget.host(hostHeader, 0, hostHeader.length());
+        }
+        if (host != RequestTarget.NONE) {
+            Route<T> r = routeByHost(hostSource, RequestTarget.start(host), RequestTarget.end(host),
+                    uri, pathStart, pathEnd);
+            if (r != null) {
+                return r;
+            }
+        }
+        if (pathOnly != null) {
+            Route<T> r = pathOnly.match(uri, pathStart, pathEnd);
+            if (r != null) {
+                return r;
+            }
+        }
+        return fallback;
+    }
+
+    /** Tiers 1 and 2 in one pass over the host keys, most specific first. */
+    private Route<T> routeByHost(String h, int start, int end, String uri, int pathStart, int pathEnd) {
+        Route<T> hostOnly = null;
+        VirtualHost<T> vh = exactHosts.get(h, start, end);
+        if (vh != null) {
+            if (vh.paths != null) {
+                Route<T> r = vh.paths.match(uri, pathStart, pathEnd);
+                if (r != null) {
+                    return r;
+                }
+            }
+            hostOnly = vh.hostOnly;
+        }
+        if (wildcardHosts != null) {
+            // The leftmost dot gives the longest suffix, so the first hit is the most specific wildcard.
+            for (int i = start; i < end; i++) {
+                if (h.charAt(i) != '.') {
+                    continue;
+                }
+                vh = wildcardHosts.get(h, i, end);
+                if (vh == null) {
+                    continue;
+                }
+                if (vh.paths != null) {
+                    Route<T> r = vh.paths.match(uri, pathStart, pathEnd);
+                    if (r != null) {
+                        return r;
+                    }
+                }
+                if (hostOnly == null) {
+                    hostOnly = vh.hostOnly;
+                }
+            }
+        }
+        return hostOnly;
+    }
+
+    private static <T> Map<String, VirtualHost<T>> buildAll(Map<String, VirtualHost.Builder<T>> builders) {
+        Map<String, VirtualHost<T>> built = new HashMap<>(builders.size() * 2);
+        builders.forEach((k, b) -> built.put(k, b.build()));
+        return built;
+    }
+
+    /** Host keys take the same normal form as request hosts, so "Example.COM." and "example.com" are one key. */
+    static String normalizeHost(String host) {
+        long r = RequestTarget.host(host, 0, host.length());
+        return r == RequestTarget.NONE ? ""
+                : host.substring(RequestTarget.start(r), RequestTarget.end(r)).toLowerCase(Locale.ROOT);
+    }
+
+    /** "/api/" and "api" mean "/api": prefixes are compared by whole segments and kept without a trailing slash. */
+    static String normalizePath(String path) {
+        String p = path.trim();
+        if (p.isEmpty()) {
+            return "";
+        }
+        if (p.charAt(0) != '/') {
+            p = "/" + p;
+        }
+        int end = p.length();
+        while (end > 1 && p.charAt(end - 1) == '/') {
+            end--;
+        }
+        return p.substring(0, end);
+    }
+}
