@@ -1,5 +1,6 @@
 package io.kontena.lb.balance;
 
+import java.net.InetSocketAddress;
 import io.kontena.lb.config.Upstream;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,6 +15,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Endpoint {
     private final Upstream upstream;
+    /** Resolved once, when the configuration is applied, so that no name lookup blocks an event loop. */
+    private final InetSocketAddress address;
     /** Fixed per upstream, so that source hashing ranks the same upstream the same way in every configuration. */
     final long seed;
     private final AtomicInteger active = new AtomicInteger();
@@ -24,11 +27,16 @@ public final class Endpoint {
 
     public Endpoint(Upstream upstream) {
         this.upstream = upstream;
+        this.address = new InetSocketAddress(upstream.host(), upstream.port());
         this.seed = Hashing.seedOf(upstream);
     }
 
     public Upstream upstream() {
         return upstream;
+    }
+
+    public InetSocketAddress address() {
+        return address;
     }
 
     /** A request or connection now uses this endpoint. */

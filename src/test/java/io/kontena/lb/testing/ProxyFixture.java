@@ -1,0 +1,108 @@
+package io.kontena.lb.testing;
+
+import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.HeaderRules;
+import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.Problem;
+import io.kontena.lb.config.TcpService;
+import io.kontena.lb.config.Timeouts;
+import io.kontena.lb.config.Upstream;
+import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.proxy.ProxyRuntime;
+import io.kontena.lb.proxy.Transport;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A running load balancer on ephemeral loopback ports with real upstreams, for end-to-end tests.
+ * Register with {@code @RegisterExtension}; everything started is stopped after each test.
+ */
+public final class ProxyFixture implements AfterEachCallback {
+    private EventLoopGroup upstreamLoops;
+    private ProxyRuntime runtime;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    public WhoAmI whoami(String name) {
+        if (upstreamLoops == null) {
+            upstreamLoops = Transport.eventLoops(1, "upstreams");
+        }
+        WhoAmI w = WhoAmI.start(name, "127.0.0.1", 0, upstreamLoops);
+        closeables.add(w);
+        return w;
+    }
+
+    public <T extends AutoCloseable> T closeAfter(T closeable) {
+        closeables.add(closeable);
+        return closeable;
+    }
+
+    public ProxyRuntime runtime() {
+        if (runtime == null) {
+            runtime = new ProxyRuntime(ProxyRuntime.Settings.defaults().withBindAddress("127.0.0.1")
+                    .withAccessLog(false));
+        }
+        return runtime;
+    }
+
+    /** Applies a configuration and fails the test if a listener could not open. */
+    public ProxyRuntime apply(LbConfig config) {
+        List<Problem> problems = runtime().apply(config);
+        if (!problems.isEmpty()) {
+            throw new AssertionError("listeners failed: " + problems);
+        }
+        return runtime;
+    }
+
+    public ProxyRuntime serve(HttpService... services) {
+        return apply(new LbConfig(Optional.of(0), List.of(services), List.of(), List.of()));
+    }
+
+    public int httpPort() {
+        return runtime.httpPort();
+    }
+
+    public static Upstream at(WhoAmI w) {
+        return new Upstream("127.0.0.1", w.port());
+    }
+
+    public static HttpService http(String name, List<String> hosts, List<String> paths, WhoAmI... upstreams) {
+        return http(name, Balance.ROUND_ROBIN, hosts, paths, upstreams);
+    }
+
+    public static HttpService http(String name, Balance balance, List<String> hosts, List<String> paths,
+                                   WhoAmI... upstreams) {
+        List<Upstream> ups = new ArrayList<>();
+        for (WhoAmI w : upstreams) {
+            ups.add(at(w));
+        }
+        return new HttpService(name, balance, hosts, paths.isEmpty() && hosts.isEmpty() ? List.of("/") : paths,
+                false, false, ups, Timeouts.DEFAULTS, HeaderRules.NONE);
+    }
+
+    public static TcpService tcp(String name, Balance balance, List<Upstream> upstreams) {
+        return new TcpService(name, balance, 0, upstreams, Timeouts.DEFAULTS.withConnect(Duration.ofSeconds(2)));
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        if (runtime != null) {
+            runtime.close();
+            runtime = null;
+        }
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        closeables.clear();
+        if (upstreamLoops != null) {
+            upstreamLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            upstreamLoops = null;
+        }
+    }
+}
