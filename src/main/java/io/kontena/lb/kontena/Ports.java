@@ -1,0 +1,18 @@
+package io.kontena.lb.kontena;
+
+/** Port numbers as variables and entries give them. */
+final class Ports {
+    static final String VALID = "expected a whole number from 1 to 65535";
+
+    private Ports() {
+    }
+
+    /** @throws IllegalArgumentException when the text is not a port from 1 to 65535 */
+    static int parse(String text) {
+        String digits = text.trim();
+        if (!digits.matches("[0-9]{1,5}") || Integer.parseInt(digits) < 1 || Integer.parseInt(digits) > 65535) {
+            throw new IllegalArgumentException("'" + text + "' is not a port; " + VALID);
+        }
+        return Integer.parseInt(digits);
+    }
+}

@@ -1,0 +1,35 @@
+package io.kontena.lb.kontena;
+
+import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.HeaderRules;
+import io.kontena.lb.config.Timeouts;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A balanced service's KONTENA_LB_* variables, read. Only meaningful when reading them found no problem, except
+ * for the claims made across services (external port, default service), which are checked either way.
+ *
+ * @param mode         empty when KONTENA_LB_MODE is invalid
+ * @param externalPort tcp only; 0 when invalid
+ */
+record ServiceSettings(
+        Optional<Mode> mode,
+        Balance balance,
+        int internalPort,
+        int externalPort,
+        List<String> virtualHosts,
+        List<String> virtualPaths,
+        boolean keepVirtualPath,
+        boolean defaultService,
+        Timeouts timeouts,
+        HeaderRules headers) {
+
+    boolean isTcp() {
+        return mode.equals(Optional.of(Mode.TCP));
+    }
+
+    boolean isHttp() {
+        return mode.equals(Optional.of(Mode.HTTP));
+    }
+}

@@ -1,0 +1,205 @@
+package io.kontena.lb.kontena;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * Reads a Kontena stack file in either of its shapes: the first one, a map of service name to service, and the
+ * later one with {@code stack:}, {@code version:} and {@code services:} (other top-level keys such as
+ * {@code variables:} are ignored). Fields the load balancer does not use are ignored too.
+ */
+public final class StackFile {
+    private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
+    private static final Pattern ENV_NAME = Pattern.compile("[^=\\s]+");
+    private static final String SEED_SHAPE = "a map of services (or stack:, version: and services:)";
+
+    private StackFile() {
+    }
+
+    /** @throws StackFileException when the file cannot be read or is not a stack file */
+    public static Stack read(Path path) {
+        String text;
+        try {
+            text = Files.readString(path);
+        } catch (CharacterCodingException e) {
+            throw new StackFileException(path + ": not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new StackFileException(path + ": cannot read: " + e, e);
+        }
+        return parse(text, path.toString());
+    }
+
+    /**
+     * @param origin names the text in error messages, usually its file name
+     * @throws StackFileException naming origin, line and column, the service and field, and what was expected
+     */
+    public static Stack parse(String text, String origin) {
+        YamlTree tree = new YamlTree(origin);
+        Node root = compose(text, origin);
+        if (YamlTree.isNull(root)) {
+            throw new StackFileException(origin + ": the file is empty; expected " + SEED_SHAPE);
+        }
+        Map<String, Node> top = tree.map(root, "top level", SEED_SHAPE);
+        if (!isLaterShape(top)) {
+            return new Stack(Optional.empty(), services(tree, top));
+        }
+        Optional<String> name = YamlTree.isNull(top.get("stack"))
+                ? Optional.empty()
+                : Optional.of(tree.text(top.get("stack"), "field 'stack'", "a stack name"));
+        Map<String, Node> services = tree.map(top.get("services"), "field 'services'", "a map of services");
+        return new Stack(name, services(tree, services));
+    }
+
+    private static Node compose(String text, String origin) {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        options.setMaxAliasesForCollections(100);
+        options.setNestingDepthLimit(50);
+        try {
+            return new Yaml(new SafeConstructor(options)).compose(new StringReader(text));
+        } catch (MarkedYAMLException e) {
+            String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
+            throw StackFileException.at(origin, e.getProblemMark(), "invalid YAML: " + e.getProblem() + context);
+        } catch (YAMLException e) {
+            throw new StackFileException(origin + ": invalid YAML: " + e.getMessage(), e);
+        }
+    }
+
+    // A service of the first shape may itself be called "services"; its map then holds an image, not services.
+    private static boolean isLaterShape(Map<String, Node> top) {
+        if (top.containsKey("stack") || top.containsKey("version")) {
+            return true;
+        }
+        Node services = top.get("services");
+        return services instanceof MappingNode mapping && mapping.getValue().stream()
+                .noneMatch(t -> t.getKeyNode() instanceof ScalarNode key && key.getValue().equals("image"));
+    }
+
+    private static List<StackService> services(YamlTree tree, Map<String, Node> services) {
+        List<StackService> result = new ArrayList<>();
+        services.forEach((name, node) -> {
+            if (!SERVICE_NAME.matcher(name).matches()) {
+                throw tree.error(node, "service '" + name + "'",
+                        "a service name is letters, digits, '_', '.' and '-', starting with a letter or digit");
+            }
+            result.add(service(tree, name, node));
+        });
+        return result;
+    }
+
+    private static StackService service(YamlTree tree, String name, Node node) {
+        String where = "service '" + name + "'";
+        Map<String, Node> fields = tree.map(node, where, "a map of fields (image:, environment:, links:, ...)");
+        return new StackService(
+                name,
+                tree.textOrEmpty(fields.get("image"), where + ", field 'image'", "an image name"),
+                environment(tree, where + ", field 'environment'", fields.get("environment")),
+                links(tree, where + ", field 'links'", fields.get("links")),
+                ports(tree, where + ", field 'ports'", fields.get("ports")),
+                upstreams(tree, where + ", field 'upstreams'", fields.get("upstreams")),
+                secrets(tree, where + ", field 'secrets'", fields.get("secrets")));
+    }
+
+    private static Map<String, String> environment(YamlTree tree, String where, Node node) {
+        String expected = "a list of KEY=VALUE or a map of KEY: VALUE";
+        Map<String, String> env = new LinkedHashMap<>();
+        if (node instanceof SequenceNode) {
+            for (Node item : tree.list(node, where, expected)) {
+                String entry = tree.text(item, where, "KEY=VALUE");
+                int eq = entry.indexOf('=');
+                String key = eq < 0 ? entry : entry.substring(0, eq);
+                putVariable(tree, where, item, env, key, eq < 0 ? "" : entry.substring(eq + 1));
+            }
+            return env;
+        }
+        tree.map(node, where, expected).forEach((key, value) -> putVariable(tree, where, value, env, key,
+                tree.textOrEmpty(value, where + ", variable " + key, "a text, number or boolean")));
+        return env;
+    }
+
+    private static void putVariable(YamlTree tree, String where, Node at, Map<String, String> env,
+                                    String key, String value) {
+        if (!ENV_NAME.matcher(key).matches()) {
+            throw tree.error(at, where, "'" + key + "' is not a variable name; expected KEY=VALUE");
+        }
+        if (env.putIfAbsent(key, value) != null) {
+            throw tree.error(at, where, "variable " + key + " is set twice");
+        }
+    }
+
+    private static List<Link> links(YamlTree tree, String where, Node node) {
+        List<Link> links = new ArrayList<>();
+        for (Node item : tree.list(node, where, "a list of service names")) {
+            String text = tree.text(item, where, "name, name:alias or stack/name");
+            try {
+                links.add(Link.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw tree.error(item, where, "'" + text + "': " + e.getMessage());
+            }
+        }
+        return links;
+    }
+
+    private static List<PortMapping> ports(YamlTree tree, String where, Node node) {
+        List<PortMapping> ports = new ArrayList<>();
+        for (Node item : tree.list(node, where, "a list of HOST:CONTAINER entries")) {
+            String text = tree.text(item, where, "HOST:CONTAINER");
+            try {
+                ports.add(PortMapping.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw tree.error(item, where, "'" + text + "': " + e.getMessage());
+            }
+        }
+        return ports;
+    }
+
+    private static List<String> upstreams(YamlTree tree, String where, Node node) {
+        List<String> upstreams = new ArrayList<>();
+        for (Node item : tree.list(node, where, "a list of host or host:port entries")) {
+            upstreams.add(tree.text(item, where, "host or host:port").trim());
+        }
+        return upstreams;
+    }
+
+    private static List<SecretRef> secrets(YamlTree tree, String where, Node node) {
+        String expected = "a map with secret:, name: and type:";
+        List<SecretRef> secrets = new ArrayList<>();
+        for (Node item : tree.list(node, where, "a list of maps with secret:, name: and type:")) {
+            if (YamlTree.isNull(item)) {
+                throw tree.expected(item, where, expected);
+            }
+            Map<String, Node> fields = tree.map(item, where, expected);
+            secrets.add(new SecretRef(
+                    required(tree, where, item, fields, "secret", "a vault key"),
+                    required(tree, where, item, fields, "name", "a variable name"),
+                    fields.containsKey("type") ? tree.text(fields.get("type"), where + ", type", "env") : "env"));
+        }
+        return secrets;
+    }
+
+    private static String required(YamlTree tree, String where, Node item, Map<String, Node> fields,
+                                   String key, String expected) {
+        if (!fields.containsKey(key)) {
+            throw tree.error(item, where, "missing '" + key + ":' (" + expected + ")");
+        }
+        return tree.text(fields.get(key), where + ", " + key, expected);
+    }
+}

@@ -1,0 +1,30 @@
+package io.kontena.lb.kontena;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One service of a stack file, with the fields the load balancer cares about.
+ *
+ * @param image       "" when the file gives none
+ * @param environment in file order; a bare {@code KEY} has the value ""
+ * @param upstreams   where the instances run, as written ("host", "host:port" or "[v6]:port"); checked later,
+ *                    so that a bad entry rejects only this service
+ */
+public record StackService(
+        String name,
+        String image,
+        Map<String, String> environment,
+        List<Link> links,
+        List<PortMapping> ports,
+        List<String> upstreams,
+        List<SecretRef> secrets) {
+
+    public StackService {
+        environment = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(environment));
+        links = List.copyOf(links);
+        ports = List.copyOf(ports);
+        upstreams = List.copyOf(upstreams);
+        secrets = List.copyOf(secrets);
+    }
+}

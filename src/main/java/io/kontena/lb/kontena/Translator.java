@@ -1,0 +1,192 @@
+package io.kontena.lb.kontena;
+
+import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.TcpService;
+import io.kontena.lb.config.Upstream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a stack into the configuration of one of its load balancer services, with Kontena's semantics.
+ * Bad input never throws: each bad thing becomes a problem of its service, and a service with any problem is left
+ * out while the rest stays. Services come out sorted by name, problems in a stable order.
+ */
+public final class Translator {
+    static final String ROLE_VARIABLE = "KONTENA_SERVICE_ROLE";
+    private static final String LB_RULE = "a service whose image contains kontena/lb or whose environment has "
+            + ROLE_VARIABLE + "=lb";
+
+    private final Stack stack;
+    private final StackService lb;
+    private final List<String> lbNames;
+    private final Problems problems = new Problems();
+    private final ListenPorts ports;
+    private final PortClaims claims;
+    private final List<HttpService> http = new ArrayList<>();
+    private final List<TcpService> tcp = new ArrayList<>();
+    private Optional<String> defaultService = Optional.empty();
+
+    private Translator(Stack stack, StackService lb, List<String> lbNames) {
+        this.stack = stack;
+        this.lb = lb;
+        this.lbNames = lbNames;
+        this.ports = ListenPorts.of(lb, problems);
+        this.claims = new PortClaims(ports);
+    }
+
+    /** Whether the service is a load balancer: its image contains kontena/lb or it has KONTENA_SERVICE_ROLE=lb. */
+    public static boolean isLoadBalancer(StackService service) {
+        return service.image().contains("kontena/lb")
+                || "lb".equals(service.environment().getOrDefault(ROLE_VARIABLE, "").trim());
+    }
+
+    /** The names of the stack's load balancer services, in file order. */
+    public static List<String> loadBalancers(Stack stack) {
+        return stack.services().stream().filter(Translator::isLoadBalancer).map(StackService::name).toList();
+    }
+
+    /**
+     * @param lbName the load balancer service to configure ("name" or "stack/name"); may be left out when the
+     *               stack has exactly one
+     * @throws ConfigException when no load balancer service can be chosen; the message lists those found
+     */
+    public static LbConfig translate(Stack stack, Optional<String> lbName) {
+        List<String> lbNames = loadBalancers(stack);
+        String chosen = choose(stack, lbNames, lbName);
+        return new Translator(stack, stack.service(chosen).orElseThrow(), lbNames).translate();
+    }
+
+    private static String choose(Stack stack, List<String> lbNames, Optional<String> lbName) {
+        String found = lbNames.isEmpty()
+                ? "the stack has no load balancer service (" + LB_RULE + ")"
+                : "load balancer services: " + String.join(", ", lbNames);
+        if (lbName.isEmpty()) {
+            if (lbNames.size() == 1) {
+                return lbNames.get(0);
+            }
+            throw new ConfigException(lbNames.isEmpty() ? found
+                    : "the stack has several load balancer services; name the one to use (" + found + ")");
+        }
+        String name = lbName.get();
+        Optional<String> prefix = stack.linkName().map(s -> s + "/");
+        if (prefix.isPresent() && name.startsWith(prefix.get())) {
+            name = name.substring(prefix.get().length());
+        }
+        if (lbNames.contains(name)) {
+            return name;
+        }
+        throw new ConfigException((stack.service(name).isPresent()
+                ? "service '" + name + "' is not a load balancer (" + LB_RULE + ")"
+                : "no service '" + lbName.get() + "' in the stack") + "; " + found);
+    }
+
+    private LbConfig translate() {
+        List<StackService> byName = stack.services().stream()
+                .sorted(Comparator.comparing(StackService::name)).toList();
+        for (StackService service : byName) {
+            if (isLoadBalancer(service)) {
+                continue;
+            }
+            Optional<String> firstLb = service.links().stream()
+                    .map(Link::service).filter(lbNames::contains).findFirst();
+            boolean mentionsLb = ServiceVariables.mentionsLb(service.environment());
+            if (firstLb.isEmpty() && mentionsLb) {
+                checkLinks(service);
+                problems.add(service.name(), "links", linksAsGiven(service), "the service sets KONTENA_LB_* "
+                        + "variables but links to no load balancer, so they do nothing; add one of these to its "
+                        + "links: " + String.join(", ", lbNames));
+            } else if (firstLb.equals(Optional.of(lb.name()))) {
+                int before = problems.count();
+                if (mentionsLb) {
+                    checkLinks(service);
+                }
+                balanced(service, before);
+            }
+        }
+        boolean httpNeeded = !http.isEmpty() || ports.publishes(PortClaims.HTTP);
+        return new LbConfig(httpNeeded ? Optional.of(ports.listenPort(PortClaims.HTTP)) : Optional.empty(),
+                http, tcp, problems.list());
+    }
+
+    private void balanced(StackService service, int problemsBefore) {
+        String name = service.name();
+        ServiceSettings settings = ServiceVariables.read(name, service.environment(), problems);
+        List<Upstream> upstreams = upstreams(service,
+                settings.internalPort() == 0 ? ServiceVariables.DEFAULT_INTERNAL_PORT : settings.internalPort());
+        if (settings.isTcp()) {
+            if (service.upstreams().isEmpty()) {
+                problems.add(name, "upstreams", "", "a TCP service needs at least one upstream; list where its "
+                        + "instances run under upstreams:, for example - 10.0.0.5:3306");
+            }
+            if (settings.externalPort() != 0) {
+                claimExternalPort(service, settings.externalPort());
+            }
+        }
+        if (settings.isHttp() && settings.defaultService()) {
+            claimDefault(service);
+        }
+        if (problems.count() != problemsBefore) {
+            return;
+        }
+        if (settings.isTcp()) {
+            tcp.add(new TcpService(name, settings.balance(), ports.listenPort(settings.externalPort()),
+                    upstreams, settings.timeouts()));
+        } else {
+            http.add(new HttpService(name, settings.balance(), settings.virtualHosts(), settings.virtualPaths(),
+                    settings.keepVirtualPath(), settings.defaultService(), upstreams, settings.timeouts(),
+                    settings.headers()));
+        }
+    }
+
+    private List<Upstream> upstreams(StackService service, int defaultPort) {
+        List<Upstream> upstreams = new ArrayList<>();
+        for (String entry : service.upstreams()) {
+            try {
+                upstreams.add(UpstreamAddress.parse(entry, defaultPort));
+            } catch (IllegalArgumentException e) {
+                problems.add(service.name(), "upstreams", entry, e.getMessage());
+            }
+        }
+        return upstreams;
+    }
+
+    private void claimExternalPort(StackService service, int externalPort) {
+        String given = service.environment().get(ServiceVariables.EXTERNAL_PORT);
+        claims.claim(externalPort, "the port of TCP service '" + service.name() + "'").ifPresent(clash ->
+                problems.add(service.name(), ServiceVariables.EXTERNAL_PORT, given == null ? "" : given,
+                        (given == null ? "the default external port " + externalPort + ": " : "") + clash
+                                + "; give each TCP service a port of its own with " + ServiceVariables.EXTERNAL_PORT));
+    }
+
+    private void claimDefault(StackService service) {
+        if (defaultService.isEmpty()) {
+            defaultService = Optional.of(service.name());
+            return;
+        }
+        problems.add(service.name(), ServiceVariables.DEFAULT_SERVICE,
+                service.environment().get(ServiceVariables.DEFAULT_SERVICE),
+                "service '" + defaultService.get() + "' is already the default service; only one service can be");
+    }
+
+    /** Links within this stack must name one of its services; links into other stacks cannot be checked here. */
+    private void checkLinks(StackService service) {
+        List<String> names = stack.services().stream().map(StackService::name).toList();
+        for (Link link : service.links()) {
+            boolean otherStack = link.stack().isPresent() && !link.stack().equals(stack.linkName());
+            if (otherStack || names.contains(link.service())) {
+                continue;
+            }
+            problems.add(service.name(), "links", link.toString(), "no service '" + link.service()
+                    + "' in this stack" + Suggestions.closest(link.service(), names)
+                    .map(n -> "; did you mean '" + n + "'?").orElse("; its services are: " + String.join(", ", names)));
+        }
+    }
+
+    private static String linksAsGiven(StackService service) {
+        return service.links().stream().map(Link::toString).collect(Collectors.joining(", "));
+    }
+}
