@@ -1,6 +1,6 @@
 package io.kontena.lb.cli;
 
-import io.kontena.lb.config.Balance;
+import io.kontena.lb.admin.ConfigView;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
@@ -31,7 +31,7 @@ final class ConfigReport {
                 out.printf("    hosts:     %s%n", list(s.virtualHosts()));
                 out.printf("    paths:     %s%s%n", list(s.virtualPaths()),
                         s.virtualPaths().isEmpty() || s.virtualPaths().equals(List.of("/")) ? "" : s.keepVirtualPath() ? " (kept)" : " (stripped)");
-                out.printf("    balance:   %s%n", name(s.balance()));
+                out.printf("    balance:   %s%n", ConfigView.balance(s.balance()));
                 out.printf("    upstreams: %s%n", upstreams(s.upstreams()));
             }
         }
@@ -39,7 +39,7 @@ final class ConfigReport {
             out.println("tcp services:");
             for (TcpService s : config.tcp()) {
                 out.printf("  %s%n    port:      %d%n    balance:   %s%n    upstreams: %s%n",
-                        s.name(), s.port(), name(s.balance()), upstreams(s.upstreams()));
+                        s.name(), s.port(), ConfigView.balance(s.balance()), upstreams(s.upstreams()));
             }
         }
         if (!config.problems().isEmpty()) {
@@ -49,14 +49,6 @@ final class ConfigReport {
             }
         }
         out.flush();
-    }
-
-    static String name(Balance b) {
-        return switch (b) {
-            case ROUND_ROBIN -> "roundrobin";
-            case SOURCE -> "source";
-            case LEAST_CONN -> "leastconn";
-        };
     }
 
     private static String list(List<String> items) {

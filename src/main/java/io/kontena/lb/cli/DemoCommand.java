@@ -3,8 +3,6 @@ package io.kontena.lb.cli;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
-import io.kontena.lb.kontena.StackFile;
-import io.kontena.lb.kontena.Translator;
 import io.kontena.lb.proxy.Transport;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
@@ -37,8 +35,11 @@ final class DemoCommand implements Callable<Integer> {
     ProxyOptions proxy = new ProxyOptions();
 
     @Override
-    public Integer call() throws InterruptedException {
-        LbConfig config = Translator.translate(StackFile.read(stack), Optional.ofNullable(lb));
+    public Integer call() throws Exception {
+        return RunCommand.serve(stack, Optional.ofNullable(lb), proxy, DemoCommand::startUpstreams);
+    }
+
+    private static void startUpstreams(LbConfig config) {
         EventLoopGroup loops = Transport.eventLoops(1, "whoami");
         Map<Integer, String> instances = new LinkedHashMap<>();
         Stream.concat(
@@ -49,7 +50,6 @@ final class DemoCommand implements Callable<Integer> {
             WhoAmI.start(name, "127.0.0.1", port, loops);
             log.info("whoami instance {} on 127.0.0.1:{}", name, port);
         });
-        return RunCommand.run(config, proxy.settings());
     }
 
     private static void addLoopback(Map<Integer, String> instances, String service, List<Upstream> upstreams) {

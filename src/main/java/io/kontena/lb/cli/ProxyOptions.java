@@ -18,11 +18,37 @@ final class ProxyOptions {
             fallbackValue = "true", description = "One line per request on stdout (default: ${DEFAULT-VALUE}).")
     boolean accessLog;
 
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "How long open connections may take to finish when services or upstreams are removed"
+                    + " and at shutdown (default: ${DEFAULT-VALUE}).")
+    int drainSeconds;
+
+    @Option(names = "--admin", paramLabel = "[HOST:]PORT",
+            description = "Serve the admin API (/api/config, /api/health) here; HOST defaults to 127.0.0.1.")
+    String admin;
+
+    String adminHost() {
+        int colon = admin.lastIndexOf(':');
+        return colon <= 0 ? "127.0.0.1" : admin.substring(0, colon);
+    }
+
+    int adminPort() {
+        String port = admin.substring(admin.lastIndexOf(':') + 1);
+        try {
+            return Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--admin " + admin + ": the port must be a number, as in 127.0.0.1:9000");
+        }
+    }
+
     ProxyRuntime.Settings settings() {
         int threads = workers == null ? Runtime.getRuntime().availableProcessors() : workers;
         if (threads < 1) {
             throw new IllegalArgumentException("--workers must be at least 1, not " + threads);
         }
-        return new ProxyRuntime.Settings(bind, threads, accessLog, Duration.ofSeconds(30));
+        if (drainSeconds < 0) {
+            throw new IllegalArgumentException("--drain-timeout must be 0 or more seconds, not " + drainSeconds);
+        }
+        return new ProxyRuntime.Settings(bind, threads, accessLog, Duration.ofSeconds(drainSeconds));
     }
 }

@@ -174,6 +174,36 @@ public final class ProxyRuntime implements AutoCloseable {
                 .map(s -> listeners.boundPort(ListenerKey.tcp(s.port(), s.name()))).orElse(-1);
     }
 
+    /** The bound port of each listener: "http", and each TCP service by name. */
+    public synchronized Map<String, Integer> boundPorts() {
+        Map<String, Integer> ports = new java.util.LinkedHashMap<>();
+        applied.httpPort().ifPresent(p -> ports.put("http", listeners.boundPort(ListenerKey.http(p))));
+        applied.tcp().forEach(s -> ports.put(s.name(), listeners.boundPort(ListenerKey.tcp(s.port(), s.name()))));
+        return ports;
+    }
+
+    /**
+     * Stops accepting, lets open connections finish for up to the drain timeout, then closes what is left.
+     */
+    public void drainAndClose() {
+        synchronized (this) {
+            listeners.closeAll();
+        }
+        long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+        while (openConnections() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50); // waiting on the clients, not on a result of ours
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (openConnections() > 0) {
+            log.warn("drain timeout: closing {} connection(s) still open", openConnections());
+        }
+        close();
+    }
+
     /** Client connections currently open. */
     public int openConnections() {
         return listeners.connections().size();

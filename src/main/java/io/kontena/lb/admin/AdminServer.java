@@ -1,0 +1,111 @@
+package io.kontena.lb.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kontena.lb.proxy.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The admin API: {@code GET /api/config} (the applied configuration, its generation and what was rejected)
+ * and {@code GET /api/health} (200 while serving). It has its own event loop, so it answers even when the
+ * data plane is saturated.
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final EventLoopGroup loop;
+    private final Channel channel;
+
+    private AdminServer(EventLoopGroup loop, Channel channel) {
+        this.loop = loop;
+        this.channel = channel;
+    }
+
+    /** @param view the current state, built on each request */
+    public static AdminServer start(String host, int port, Supplier<Map<String, Object>> view) {
+        EventLoopGroup loop = Transport.eventLoops(1, "admin");
+        try {
+            Channel ch = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel c) {
+                            c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                                    new Handler(view));
+                        }
+                    })
+                    .bind(host, port).syncUninterruptibly().channel();
+            return new AdminServer(loop, ch);
+        } catch (RuntimeException e) {
+            loop.shutdownGracefully();
+            throw new IllegalStateException("cannot start the admin API on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        loop.shutdownGracefully().syncUninterruptibly();
+    }
+
+    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final Supplier<Map<String, Object>> view;
+
+        Handler(Supplier<Map<String, Object>> view) {
+            this.view = view;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
+            String path = new QueryStringDecoder(req.uri()).path();
+            FullHttpResponse res;
+            if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+                res = json(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "only GET is supported"));
+            } else if (path.equals("/api/config")) {
+                res = json(HttpResponseStatus.OK, view.get());
+            } else if (path.equals("/api/health")) {
+                res = json(HttpResponseStatus.OK, Map.of("status", "serving"));
+            } else {
+                res = json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no such resource: " + path
+                        + "; try /api/config or /api/health"));
+            }
+            if (HttpUtil.isKeepAlive(req)) {
+                ctx.writeAndFlush(res);
+            } else {
+                ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        private static FullHttpResponse json(HttpResponseStatus status, Object body) throws Exception {
+            byte[] bytes = JSON.writeValueAsBytes(body);
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                    .set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            return res;
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.kontena.lb.source;
+
+import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.kontena.ConfigException;
+import io.kontena.lb.kontena.StackFile;
+import io.kontena.lb.kontena.Translator;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A stack file as a configuration source: read once at start, then again whenever it is saved (watched
+ * through its directory, so editors that save by writing a new file and renaming it are seen too) or
+ * {@link #reload()} is called (SIGHUP). Saves are read after a short quiet period, so a file written in
+ * several steps is read once, whole; a read that still fails to parse is rejected and the next save retried.
+ */
+public final class StackFileSource implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StackFileSource.class);
+    /** Editors write in bursts; reading after this much quiet sees the finished file. */
+    private static final long QUIET_MILLIS = 50;
+
+    private final Path file;
+    private final Optional<String> lbName;
+    private final ConfigWatcher watcher;
+    private final WatchService watchService;
+    private final Thread thread;
+    private byte[] lastRead;
+
+    public StackFileSource(Path file, Optional<String> lbName, ConfigWatcher watcher) throws IOException {
+        this.file = file.toAbsolutePath();
+        this.lbName = lbName;
+        this.watcher = watcher;
+        this.watchService = this.file.getFileSystem().newWatchService();
+        this.file.getParent().register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+        this.thread = new Thread(this::watch, "stack-file-watch");
+        this.thread.setDaemon(true);
+    }
+
+    /** Translates the file as it is now; throws when it cannot be read or names no usable load balancer. */
+    public LbConfig load() {
+        byte[] bytes = readBytes();
+        LbConfig config = translate(bytes);
+        lastRead = bytes;
+        return config;
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Reads the file again, whether or not it changed on disk. */
+    public synchronized void reload() {
+        lastRead = null;
+        readIfChanged();
+    }
+
+    private synchronized void readIfChanged() {
+        try {
+            byte[] bytes = readBytes();
+            if (Arrays.equals(bytes, lastRead)) {
+                return;
+            }
+            LbConfig config = translate(bytes);
+            lastRead = bytes;
+            watcher.offer(config);
+        } catch (ConfigException e) {
+            watcher.rejected(e.getMessage());
+        }
+    }
+
+    private LbConfig translate(byte[] bytes) {
+        return Translator.translate(StackFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString()), lbName);
+    }
+
+    private byte[] readBytes() {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + file + ": " + e);
+        }
+    }
+
+    private void watch() {
+        try {
+            while (true) {
+                WatchKey key = watchService.take();
+                boolean ours = false;
+                // Drain the burst: keep collecting events until the directory has been quiet for a moment.
+                while (key != null) {
+                    ours |= key.pollEvents().stream().anyMatch(e -> file.getFileName().equals(e.context()));
+                    key.reset();
+                    key = watchService.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS);
+                }
+                if (ours && Files.exists(file)) {
+                    readIfChanged();
+                }
+            }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            // closed
+        } catch (RuntimeException e) {
+            log.error("watching {} stopped", file, e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        watchService.close();
+        thread.interrupt();
+    }
+}
