@@ -69,13 +69,14 @@ public final class UpstreamGroup {
         // next change, so an operator can see them.
         draining.values().removeIf(e -> e.active() == 0);
         List<Endpoint> removed = List.copyOf(leaving.values());
+        EndpointSelector selector = balance == old.balance ? old.selector : EndpointSelector.of(balance);
+        members = new Members(next.toArray(NONE), balance, selector);
+        // Marked only after the new snapshot is published: marking first would leave a request that still holds
+        // the old snapshot with nothing eligible when every member changes at once.
         for (Endpoint e : removed) {
-            // Marked before the new snapshot is published, so no request picks it from the old snapshot afterwards.
             e.setDraining(true);
             draining.put(e.upstream(), e);
         }
-        EndpointSelector selector = balance == old.balance ? old.selector : EndpointSelector.of(balance);
-        members = new Members(next.toArray(NONE), balance, selector);
         return removed;
     }
 
@@ -88,7 +89,14 @@ public final class UpstreamGroup {
      */
     public Endpoint select(InetAddress client, List<Endpoint> exclude) {
         Members m = members;
-        return m.selector.select(m.endpoints, client, exclude);
+        Endpoint chosen = m.selector.select(m.endpoints, client, exclude);
+        // Nothing eligible in a snapshot that an update replaced meanwhile (its members were marked draining
+        // after the new snapshot went out): the new snapshot has the answer.
+        while (chosen == null && members != m) {
+            m = members;
+            chosen = m.selector.select(m.endpoints, client, exclude);
+        }
+        return chosen;
     }
 
     /** The current endpoints, in configuration order. */

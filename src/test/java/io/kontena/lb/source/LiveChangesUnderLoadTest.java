@@ -40,7 +40,7 @@ class LiveChangesUnderLoadTest {
     final ProxyFixture lb = new ProxyFixture();
 
     /** A configuration and the instant it became current. */
-    private record Applied(long atNanos, Set<String> webInstances) {
+    private record Applied(long startNanos, long endNanos, Set<String> webInstances) {
     }
 
     @Test
@@ -128,15 +128,18 @@ class LiveChangesUnderLoadTest {
     private static void apply(ConfigWatcher watcher, List<Applied> history, Config c) {
         long before = System.nanoTime();
         assertThat(watcher.offer(c.config())).isEmpty();
-        history.add(new Applied(before, c.webInstances()));
+        history.add(new Applied(before, System.nanoTime(), c.webInstances()));
     }
 
-    /** The instance was an upstream of web in a configuration current at some moment of [start, end]. */
+    /**
+     * The instance was an upstream of web in a configuration current at some moment of [start, end]. A
+     * configuration is current from the start of its apply until the end of the next one's.
+     */
     private static boolean wasValid(List<Applied> history, String instance, long start, long end) {
         for (int i = 0; i < history.size(); i++) {
             Applied a = history.get(i);
-            long until = i + 1 < history.size() ? history.get(i + 1).atNanos() : Long.MAX_VALUE;
-            boolean overlaps = a.atNanos() <= end && until >= start;
+            long until = i + 1 < history.size() ? history.get(i + 1).endNanos() : Long.MAX_VALUE;
+            boolean overlaps = a.startNanos() <= end && until >= start;
             if (overlaps && a.webInstances().contains(instance)) {
                 return true;
             }

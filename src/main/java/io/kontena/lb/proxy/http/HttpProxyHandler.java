@@ -535,7 +535,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("client connection {} failed", ctx.channel(), cause);
+        if (cause instanceof java.io.IOException) {
+            log.debug("client connection {} failed", ctx.channel(), cause);
+        } else {
+            log.warn("client connection {} failed", ctx.channel(), cause);
+        }
         ctx.close();
     }
 
