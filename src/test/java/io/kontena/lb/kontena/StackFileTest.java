@@ -425,15 +425,15 @@ class StackFileTest {
         assertThatThrownBy(() -> parse("lb:\n  ports:\n    - \"80:http\"\n"))
                 .isInstanceOf(StackFileException.class)
                 .hasMessageStartingWith("kontena.yml:3:7: service 'lb', field 'ports': '80:http': 'http' is not "
-                        + "a port (1-65535); expected CONTAINER, HOST:CONTAINER or IP:HOST:CONTAINER");
+                        + "a port from 1 to 65535; expected CONTAINER, HOST:CONTAINER or IP:HOST:CONTAINER");
         assertThatThrownBy(() -> parse("lb:\n  ports:\n    - 8000-8010:8000-8010\n"))
                 .hasMessageContaining("port ranges such as '8000-8010' are not supported");
         assertThatThrownBy(() -> parse("lb:\n  ports:\n    - 80:80/sctp\n"))
                 .hasMessageContaining("unknown protocol 'sctp'");
         assertThatThrownBy(() -> parse("lb:\n  ports:\n    - 70000:80\n"))
-                .hasMessageContaining("'70000' is not a port (0-65535)");
+                .hasMessageContaining("'70000' is not a port from 0 to 65535");
         assertThatThrownBy(() -> parse("lb:\n  ports:\n    - 80:0\n"))
-                .hasMessageContaining("'0' is not a port (1-65535)");
+                .hasMessageContaining("'0' is not a port from 1 to 65535");
         assertThatThrownBy(() -> parse("lb:\n  ports:\n    - \"::1:80:80\"\n"))
                 .hasMessageContaining("IPv6 addresses go in brackets");
         assertThatThrownBy(() -> parse("lb:\n  ports:\n    - target: 80\n"))
