@@ -65,10 +65,11 @@ public record PortMapping(Optional<String> ip, Optional<Integer> hostPort, int c
         if (text.contains("-")) {
             throw new IllegalArgumentException("port ranges such as '" + text + "' are not supported; " + FORMS);
         }
-        if (!text.matches("[0-9]{1,5}") || Integer.parseInt(text) < min || Integer.parseInt(text) > 65535) {
-            throw new IllegalArgumentException("'" + text + "' is not a port (" + min + "-65535); " + FORMS);
+        try {
+            return Ports.parse(text, min);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + "; " + FORMS);
         }
-        return Integer.parseInt(text);
     }
 
     @Override

@@ -9,9 +9,14 @@ final class Ports {
 
     /** @throws IllegalArgumentException when the text is not a port from 1 to 65535 */
     static int parse(String text) {
+        return parse(text, 1);
+    }
+
+    /** @throws IllegalArgumentException when the text is not a port from min to 65535 */
+    static int parse(String text, int min) {
         String digits = text.trim();
-        if (!digits.matches("[0-9]{1,5}") || Integer.parseInt(digits) < 1 || Integer.parseInt(digits) > 65535) {
-            throw new IllegalArgumentException("'" + text + "' is not a port; " + VALID);
+        if (!digits.matches("[0-9]{1,5}") || Integer.parseInt(digits) < min || Integer.parseInt(digits) > 65535) {
+            throw new IllegalArgumentException("'" + text + "' is not a port from " + min + " to 65535");
         }
         return Integer.parseInt(digits);
     }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -112,9 +113,13 @@ public final class StackFile {
                 name,
                 tree.textOrEmpty(fields.get("image"), where + ", field 'image'", "an image name"),
                 environment(tree, where + ", field 'environment'", fields.get("environment")),
-                links(tree, where + ", field 'links'", fields.get("links")),
-                ports(tree, where + ", field 'ports'", fields.get("ports")),
-                upstreams(tree, where + ", field 'upstreams'", fields.get("upstreams")),
+                entries(tree, where + ", field 'links'", fields.get("links"), "a list of service names",
+                        "name, name:alias or stack/name", Link::parse),
+                entries(tree, where + ", field 'ports'", fields.get("ports"), "a list of HOST:CONTAINER entries",
+                        "HOST:CONTAINER", PortMapping::parse),
+                // Upstream entries are checked by the translator, so that a bad one rejects only its service.
+                entries(tree, where + ", field 'upstreams'", fields.get("upstreams"),
+                        "a list of host or host:port entries", "host or host:port", String::trim),
                 secrets(tree, where + ", field 'secrets'", fields.get("secrets")));
     }
 
@@ -145,38 +150,19 @@ public final class StackFile {
         }
     }
 
-    private static List<Link> links(YamlTree tree, String where, Node node) {
-        List<Link> links = new ArrayList<>();
-        for (Node item : tree.list(node, where, "a list of service names")) {
-            String text = tree.text(item, where, "name, name:alias or stack/name");
+    /** A list of scalars, each read by parse, which throws what is wrong with an entry. */
+    private static <T> List<T> entries(YamlTree tree, String where, Node node, String expectedList,
+                                       String expectedEntry, Function<String, T> parse) {
+        List<T> entries = new ArrayList<>();
+        for (Node item : tree.list(node, where, expectedList)) {
+            String text = tree.text(item, where, expectedEntry);
             try {
-                links.add(Link.parse(text));
+                entries.add(parse.apply(text));
             } catch (IllegalArgumentException e) {
                 throw tree.error(item, where, "'" + text + "': " + e.getMessage());
             }
         }
-        return links;
-    }
-
-    private static List<PortMapping> ports(YamlTree tree, String where, Node node) {
-        List<PortMapping> ports = new ArrayList<>();
-        for (Node item : tree.list(node, where, "a list of HOST:CONTAINER entries")) {
-            String text = tree.text(item, where, "HOST:CONTAINER");
-            try {
-                ports.add(PortMapping.parse(text));
-            } catch (IllegalArgumentException e) {
-                throw tree.error(item, where, "'" + text + "': " + e.getMessage());
-            }
-        }
-        return ports;
-    }
-
-    private static List<String> upstreams(YamlTree tree, String where, Node node) {
-        List<String> upstreams = new ArrayList<>();
-        for (Node item : tree.list(node, where, "a list of host or host:port entries")) {
-            upstreams.add(tree.text(item, where, "host or host:port").trim());
-        }
-        return upstreams;
+        return entries;
     }
 
     private static List<SecretRef> secrets(YamlTree tree, String where, Node node) {

@@ -1,5 +1,7 @@
 package io.kontena.lb.kontena;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,7 +23,7 @@ public record StackService(
         List<SecretRef> secrets) {
 
     public StackService {
-        environment = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(environment));
+        environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         links = List.copyOf(links);
         ports = List.copyOf(ports);
         upstreams = List.copyOf(upstreams);

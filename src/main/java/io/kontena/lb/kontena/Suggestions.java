@@ -1,6 +1,8 @@
 package io.kontena.lb.kontena;
 
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Comparator;
 import java.util.Optional;
 
@@ -15,11 +17,17 @@ final class Suggestions {
                 .min(Comparator.comparingInt((String v) -> distance(given, v)).thenComparing(v -> v));
     }
 
-    // Close means a few typos, or one name inside the other (VIRTUAL_HOST in VIRTUAL_HOSTS, HOSTS in it too).
+    // Close means a few typos, one name inside the other (VIRTUAL_HOST in VIRTUAL_HOSTS), or a word left out
+    // (KEEP_PATH for KEEP_VIRTUAL_PATH).
     private static boolean isClose(String given, String valid) {
         int shorter = Math.min(given.length(), valid.length());
         return distance(given, valid) <= Math.max(2, shorter / 4)
-                || shorter >= 4 && (given.contains(valid) || valid.contains(given));
+                || shorter >= 4 && (given.contains(valid) || valid.contains(given))
+                || words(valid).containsAll(words(given));
+    }
+
+    private static List<String> words(String name) {
+        return Arrays.asList(name.split("_"));
     }
 
     /** Levenshtein distance. */
