@@ -76,23 +76,19 @@ final class RunCommand implements Callable<Integer> {
                 first.http().size(), first.tcp().size(), settings.workers(), Transport.name(),
                 (System.nanoTime() - start) / 1_000_000);
 
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping: no new connections; open ones have up to {} s to finish",
-                    settings.drainTimeout().toSeconds());
-            try {
-                source.close();
-            } catch (IOException e) {
-                log.debug("closing the file watch", e);
-            }
-            runtime.drainAndClose();
-            if (admin != null) {
-                admin.close();
-            }
-            stopped.countDown();
-            log.info("stopped");
-        }, "shutdown"));
-        stopped.await();
+        // SIGTERM and SIGINT are handled here rather than by a shutdown hook, so that a clean drain exits 0.
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
+        Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        stop.await();
+        log.info("stopping: no new connections; open ones have up to {} s to finish",
+                settings.drainTimeout().toSeconds());
+        source.close();
+        runtime.drainAndClose();
+        if (admin != null) {
+            admin.close();
+        }
+        log.info("stopped");
         return 0;
     }
 }
