@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Load balancer for multi-service applications, configured by the services it balances.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {VaultCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
