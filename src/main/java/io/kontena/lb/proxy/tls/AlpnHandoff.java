@@ -40,6 +40,14 @@ public final class AlpnHandoff extends ApplicationProtocolNegotiationHandler {
         continuation.configure(ctx, protocol);
     }
 
+    /** Before the hand-off only TLS can fail (no client hello, no certificate, bad handshake): close, quietly. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("TLS with {} failed before the protocol was chosen: {}", ctx.channel().remoteAddress(),
+                cause.toString());
+        ctx.close();
+    }
+
     // Scanners and clients that distrust the certificate fail handshakes all day; that is not worth a warning.
     @Override
     protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
