@@ -7,6 +7,7 @@ import javax.crypto.AEADBadTagException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -296,7 +297,14 @@ public final class FileSecretStore implements SecretStore {
             if (!Files.isDirectory(dir)) {
                 VaultFiles.createOwnerOnlyDirectories(dir);
             }
-            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (!Files.exists(lockFile)) {
+                try {
+                    VaultFiles.createOwnerOnlyFile(lockFile);
+                } catch (FileAlreadyExistsException raced) {
+                    // another writer made it first: the same file serves
+                }
+            }
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
                  FileLock ignored = channel.lock()) {
                 update.run();
             }

@@ -11,6 +11,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -205,5 +206,24 @@ class FileSecretStoreTest {
                 .isEqualTo(Path.of("/y/v.json"));
         assertThat(FileSecretStore.open(Optional.of(Path.of("/z/a.json")), Map.of("KONTENA_LB_VAULT", "/y/v.json"))
                 .file()).isEqualTo(Path.of("/z/a.json"));
+    }
+
+    @Test
+    void secretsMappedToOneNameAreJoinedInOrder() {
+        try (FileSecretStore store = store(dir.resolve("vault.json"))) {
+            store.write("www_cert", "WWW", WriteMode.CREATE);
+            store.write("api_cert", "API", WriteMode.CREATE);
+            store.write("stats", "pw", WriteMode.CREATE);
+
+            SecretMapping.Resolved resolved = SecretMapping.resolve(List.of(
+                    new SecretMapping("www_cert", "SSL_CERTS"),
+                    new SecretMapping("absent", "SSL_CERTS"),
+                    new SecretMapping("api_cert", "SSL_CERTS"),
+                    new SecretMapping("stats", "STATS_PASSWORD")), store);
+
+            assertThat(resolved.environment()).containsOnly(Map.entry("SSL_CERTS", "WWW\nAPI"),
+                    Map.entry("STATS_PASSWORD", "pw"));
+            assertThat(resolved.missing()).containsExactly("absent");
+        }
     }
 }
