@@ -36,11 +36,6 @@ public record Certificate(String origin, List<X509Certificate> chain, PrivateKey
         return chain.get(0);
     }
 
-    /** The same certificate found somewhere else. */
-    public Certificate withOrigin(String newOrigin) {
-        return new Certificate(newOrigin, chain, key, dnsNames, notAfter);
-    }
-
     // The generated toString would print the key, and some JDK key classes print their private numbers.
     @Override
     public String toString() {

@@ -77,12 +77,8 @@ public final class TlsStore implements Mapping<String, SslContext> {
                 if (context != null) {
                     reused++;
                 } else {
-                    try {
-                        context = contexts.build(certificate, settings);
-                    } catch (Exception | LinkageError e) {
-                        // messages from the TLS libraries name what failed, never the key itself
-                        problems.add(new Problem("tls", certificate.origin(), "",
-                                "cannot be served: " + (e.getMessage() == null ? e.toString() : e.getMessage())));
+                    context = build(certificate, settings, problems);
+                    if (context == null) {
                         continue;
                     }
                 }
@@ -96,6 +92,36 @@ public final class TlsStore implements Mapping<String, SslContext> {
         log.debug("serving {} certificate(s), {} context(s) reused, default {}", served.size(), reused,
                 snapshot.defaultCertificate().map(Certificate::origin).orElse("none"));
         return problems;
+    }
+
+    /**
+     * A cipher list the provider turns down at build time (one that leaves TLS 1.2 without a suite, say) would
+     * otherwise fail every certificate at once; it falls back to the provider's defaults instead, and says so.
+     */
+    private SslContext build(Certificate certificate, TlsSettings settings, List<Problem> problems) {
+        try {
+            return contexts.build(certificate, settings);
+        } catch (Exception | LinkageError e) {
+            if (!settings.ciphers().isEmpty()) {
+                TlsSettings defaults = new TlsSettings(List.of(), settings.defaultCertificate(), settings.http2());
+                try {
+                    SslContext context = contexts.build(certificate, defaults);
+                    problems.add(new Problem("tls", certificate.origin(), String.join(":", settings.ciphers()),
+                            "the TLS provider does not accept this cipher list (" + reason(e)
+                                    + "); served with the default ciphers"));
+                    return context;
+                } catch (Exception | LinkageError ignored) {
+                    // the certificate itself is the trouble: report the first failure
+                }
+            }
+            problems.add(new Problem("tls", certificate.origin(), "", "cannot be served: " + reason(e)));
+            return null;
+        }
+    }
+
+    // messages from the TLS libraries name what failed, never the key itself
+    private static String reason(Throwable e) {
+        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
     /** Whether there is any certificate: a TLS listener is only worth opening when there is. */

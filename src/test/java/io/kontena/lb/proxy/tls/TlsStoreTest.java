@@ -301,4 +301,20 @@ class TlsStoreTest {
         store.update(bundles(late), TlsSettings.DEFAULTS);
         assertThat(client.certificateFor(port, "any.example.test")).isEqualTo(late.certificate());
     }
+
+    @ParameterizedTest
+    @MethodSource("providers")
+    void aCipherListTheProviderTurnsDownFallsBackToTheDefaults(SslProvider provider) throws Exception {
+        CipherList onlyTls13 = CipherList.parse("TLS_AES_128_GCM_SHA256", provider);
+        Issued issued = TestCertificates.cert("f.example.test").build();
+        TlsStore store = new TlsStore(provider, Clock.systemUTC());
+
+        List<io.kontena.lb.config.Problem> problems = store.update(bundles(issued),
+                new TlsSettings(onlyTls13.suites(), Optional.empty(), true));
+
+        // whether the provider accepts it or not, the certificate is served
+        assertThat(problems).allSatisfy(p -> assertThat(p.message()).contains("served with the default ciphers"));
+        int port = serve(store).port();
+        assertThat(client.certificateFor(port, "f.example.test")).isEqualTo(issued.certificate());
+    }
 }
