@@ -1,0 +1,61 @@
+package io.kontena.lb.proxy.tls;
+
+import io.kontena.lb.config.Certificate;
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+
+import javax.net.ssl.SSLException;
+import java.security.cert.X509Certificate;
+
+/** Builds the server side of TLS for one certificate, the same way for every certificate. */
+final class ServerSslContexts {
+    static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    /** Sessions kept per certificate for resumption by ID; tickets resume the rest. */
+    static final long SESSION_CACHE_SIZE = 20_480;
+    static final long SESSION_TIMEOUT_SECONDS = 300;
+
+    private static final ApplicationProtocolConfig H2_AND_HTTP11 = alpn(
+            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+    private static final ApplicationProtocolConfig HTTP11 = alpn(ApplicationProtocolNames.HTTP_1_1);
+
+    private final SslProvider provider;
+
+    ServerSslContexts(SslProvider provider) {
+        this.provider = provider;
+    }
+
+    SslProvider provider() {
+        return provider;
+    }
+
+    SslContext build(Certificate certificate, TlsSettings settings) throws SSLException {
+        SslContextBuilder builder = SslContextBuilder
+                .forServer(certificate.key(), certificate.chain().toArray(new X509Certificate[0]))
+                .sslProvider(provider)
+                .protocols(PROTOCOLS)
+                .sessionCacheSize(SESSION_CACHE_SIZE)
+                .sessionTimeout(SESSION_TIMEOUT_SECONDS)
+                .applicationProtocolConfig(settings.http2() ? H2_AND_HTTP11 : HTTP11);
+        if (!settings.ciphers().isEmpty()) {
+            builder.ciphers(settings.ciphers());
+        } else if (settings.http2()) {
+            // RFC 7540 9.2.2 forbids many older suites under h2; offer only the ones it allows
+            builder.ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
+        }
+        return builder.build();
+    }
+
+    private static ApplicationProtocolConfig alpn(String... protocols) {
+        return new ApplicationProtocolConfig(
+                ApplicationProtocolConfig.Protocol.ALPN,
+                // a client that offers none of ours still gets HTTP/1.1, as without ALPN
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                protocols);
+    }
+}

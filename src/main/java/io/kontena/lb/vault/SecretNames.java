@@ -1,0 +1,19 @@
+package io.kontena.lb.vault;
+
+import java.util.regex.Pattern;
+
+/** Secret names as Kontena allowed them: letters, digits, '_' and '-', not starting with '-'. */
+final class SecretNames {
+    private static final Pattern VALID = Pattern.compile("(?!-)[A-Za-z0-9_-]+");
+
+    private SecretNames() {
+    }
+
+    static String check(String name) {
+        if (name == null || !VALID.matcher(name).matches()) {
+            throw new VaultException("'" + name + "' is not a valid secret name: use letters, digits, '_' and '-', "
+                    + "not starting with '-'");
+        }
+        return name;
+    }
+}
