@@ -10,9 +10,16 @@ import java.util.Optional;
  * @param http      services routed by host and path, in a stable order
  * @param tcp       services with a port of their own
  * @param problems  what was rejected while this snapshot was made, for the operator
+ * @param https     HTTPS, when at least one valid certificate is given
  */
-public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<TcpService> tcp, List<Problem> problems) {
+public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<TcpService> tcp, List<Problem> problems,
+                       Optional<Https> https) {
     public static final LbConfig EMPTY = new LbConfig(Optional.empty(), List.of(), List.of(), List.of());
+
+    /** A configuration without HTTPS. */
+    public LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<TcpService> tcp, List<Problem> problems) {
+        this(httpPort, http, tcp, problems, Optional.empty());
+    }
 
     public LbConfig {
         http = List.copyOf(http);

@@ -4,7 +4,7 @@ import io.kontena.lb.config.Certificate;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.proxy.tls.CipherList;
 import io.kontena.lb.proxy.tls.DefaultCertificate;
-import io.kontena.lb.proxy.tls.TlsSettings;
+import io.kontena.lb.config.TlsSettings;
 
 import java.security.cert.X509Certificate;
 import java.time.Duration;

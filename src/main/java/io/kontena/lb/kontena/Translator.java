@@ -1,7 +1,9 @@
 package io.kontena.lb.kontena;
 
 import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
+import java.time.Instant;
 import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Upstream;
 import java.util.ArrayList;
@@ -108,8 +110,12 @@ public final class Translator {
             }
         }
         boolean httpNeeded = !http.isEmpty() || ports.publishes(PortClaims.HTTP);
+        CertificateBundles.Result tls = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
+        tls.problems().forEach(p -> problems.add(p.subject(), p.key(), p.value(), p.message()));
+        Optional<Https> https = tls.certificates().isEmpty() ? Optional.empty() : Optional.of(
+                new Https(ports.listenPort(PortClaims.HTTPS), tls.certificates(), tls.settings(), tls.warnings()));
         return new LbConfig(httpNeeded ? Optional.of(ports.listenPort(PortClaims.HTTP)) : Optional.empty(),
-                http, tcp, problems.list());
+                http, tcp, problems.list(), https);
     }
 
     private void balanced(StackService service, int problemsBefore) {

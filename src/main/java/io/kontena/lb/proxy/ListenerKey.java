@@ -7,10 +7,14 @@ package io.kontena.lb.proxy;
  * @param service for port 0 (any free port) the service it is for, else empty: a fixed port is its own identity
  */
 public record ListenerKey(Protocol protocol, int port, String service) {
-    public enum Protocol { HTTP, TCP }
+    public enum Protocol { HTTP, HTTPS, TCP }
 
     public static ListenerKey http(int port) {
         return new ListenerKey(Protocol.HTTP, port, port == 0 ? "http" : "");
+    }
+
+    public static ListenerKey https(int port) {
+        return new ListenerKey(Protocol.HTTPS, port, port == 0 ? "https" : "");
     }
 
     public static ListenerKey tcp(int port, String service) {

@@ -10,6 +10,9 @@ import io.kontena.lb.proxy.http.HttpListenerContext;
 import io.kontena.lb.proxy.http.HttpProxyHandler;
 import io.kontena.lb.proxy.http.UpstreamPools;
 import io.kontena.lb.proxy.tcp.TcpProxyHandler;
+import io.kontena.lb.proxy.tls.AlpnHandoff;
+import io.kontena.lb.proxy.tls.TlsStore;
+import io.kontena.lb.config.TlsSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -60,6 +63,7 @@ public final class ProxyRuntime implements AutoCloseable {
     private final UpstreamPools pools;
     private final UpstreamConnector connector = new UpstreamConnector();
     private final Listeners listeners;
+    private final TlsStore tls = new TlsStore();
     private final Map<String, UpstreamGroup> httpGroups = new HashMap<>();
     private final Map<String, UpstreamGroup> tcpGroups = new HashMap<>();
 
@@ -79,6 +83,9 @@ public final class ProxyRuntime implements AutoCloseable {
      * else of the configuration applies regardless.
      */
     public synchronized List<Problem> apply(LbConfig config) {
+        List<Problem> problems = new ArrayList<>();
+        // Certificates first, so that a new HTTPS listener never serves without them.
+        config.https().ifPresent(h -> problems.addAll(tls.update(h.certificates(), withoutHttp2(h.settings()))));
         Map<String, HttpTarget> http = new HashMap<>();
         for (HttpService s : config.http()) {
             http.put(s.name(), new HttpTarget(s, group(httpGroups, s.name(), s.upstreams(), s.balance())));
@@ -94,17 +101,18 @@ public final class ProxyRuntime implements AutoCloseable {
         routes = RoutingTable.build(config.http(), s -> http.get(s.name()));
         tcpTargets = Map.copyOf(tcp);
 
-        List<Problem> problems = new ArrayList<>();
         Set<ListenerKey> wanted = new HashSet<>(tcp.keySet());
         config.httpPort().ifPresent(port -> wanted.add(ListenerKey.http(port)));
+        config.https().ifPresent(h -> wanted.add(ListenerKey.https(h.port())));
         // New listeners open before old ones close, so a service that moves port is reachable throughout.
         for (ListenerKey key : wanted) {
             if (!listeners.isOpen(key)) {
                 try {
                     listeners.open(key, childInit(key), key.protocol() == ListenerKey.Protocol.TCP);
                 } catch (Listeners.ListenException e) {
-                    problems.add(new Problem(key.protocol() == ListenerKey.Protocol.HTTP ? "http"
-                            : tcp.get(key).service().name(), "port", Integer.toString(key.port()), e.getMessage()));
+                    problems.add(new Problem(key.protocol() == ListenerKey.Protocol.TCP
+                            ? tcp.get(key).service().name() : key.protocol().name().toLowerCase(),
+                            "port", Integer.toString(key.port()), e.getMessage()));
                 }
             }
         }
@@ -140,7 +148,25 @@ public final class ProxyRuntime implements AutoCloseable {
         });
     }
 
+    /** HTTP/2 is not proxied yet: ALPN offers HTTP/1.1 only, which every HTTP/2 client falls back to. */
+    private static TlsSettings withoutHttp2(TlsSettings settings) {
+        return new TlsSettings(settings.ciphers(), settings.defaultCertificate(), false);
+    }
+
     private ChannelInitializer<Channel> childInit(ListenerKey key) {
+        if (key.protocol() == ListenerKey.Protocol.HTTPS) {
+            HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "https",
+                    settings.accessLog(), REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT);
+            return new ChannelInitializer<>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(tls.newSniHandler(),
+                            new AlpnHandoff((ctx, protocol) -> HttpProxyHandler.initPipeline(ctx.pipeline(), lc)));
+                    // Auto-read is off and nothing else asks for the client's hello yet.
+                    ch.read();
+                }
+            };
+        }
         if (key.protocol() == ListenerKey.Protocol.HTTP) {
             HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "http",
                     settings.accessLog(), REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT);
@@ -174,10 +200,16 @@ public final class ProxyRuntime implements AutoCloseable {
                 .map(s -> listeners.boundPort(ListenerKey.tcp(s.port(), s.name()))).orElse(-1);
     }
 
-    /** The bound port of each listener: "http", and each TCP service by name. */
+    /** The port HTTPS is served on (the chosen one when the configuration asked for port 0), or -1. */
+    public synchronized int httpsPort() {
+        return applied.https().map(h -> listeners.boundPort(ListenerKey.https(h.port()))).orElse(-1);
+    }
+
+    /** The bound port of each listener: "http", "https", and each TCP service by name. */
     public synchronized Map<String, Integer> boundPorts() {
         Map<String, Integer> ports = new java.util.LinkedHashMap<>();
         applied.httpPort().ifPresent(p -> ports.put("http", listeners.boundPort(ListenerKey.http(p))));
+        applied.https().ifPresent(h -> ports.put("https", listeners.boundPort(ListenerKey.https(h.port()))));
         applied.tcp().forEach(s -> ports.put(s.name(), listeners.boundPort(ListenerKey.tcp(s.port(), s.name()))));
         return ports;
     }

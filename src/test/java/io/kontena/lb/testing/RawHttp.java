@@ -20,7 +20,12 @@ public final class RawHttp implements AutoCloseable {
     private final OutputStream out;
 
     public RawHttp(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(new Socket("127.0.0.1", port));
+    }
+
+    /** Over a socket the test opened itself (a TLS socket, a socket from another source address). */
+    public RawHttp(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(15_000);
         in = new java.io.BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();

@@ -108,10 +108,21 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            start(); // added after a TLS handshake: channelActive has passed already
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        start();
+        ctx.fireChannelActive();
+    }
+
+    private void start() {
+        if (pool != null) {
+            return;
+        }
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         clientAddress = remote.getAddress();
         clientIp = clientAddress.getHostAddress();
@@ -119,7 +130,6 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         pool = lc.pools().of(ctx.channel().eventLoop());
         waitForRequest(lc.requestTimeout());
         ctx.read();
-        ctx.fireChannelActive();
     }
 
     @Override

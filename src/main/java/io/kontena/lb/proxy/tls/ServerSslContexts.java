@@ -1,5 +1,6 @@
 package io.kontena.lb.proxy.tls;
 
+import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.config.Certificate;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;

@@ -1,4 +1,4 @@
-package io.kontena.lb.proxy.tls;
+package io.kontena.lb.config;
 
 import java.util.List;
 import java.util.Objects;
