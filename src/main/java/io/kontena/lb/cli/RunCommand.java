@@ -44,7 +44,7 @@ final class RunCommand implements Callable<Integer> {
      * @param beforeStart sees the first configuration before any listener opens
      */
     static int serve(Path file, Optional<String> lb, ProxyOptions options, Consumer<LbConfig> beforeStart)
-            throws IOException, InterruptedException {
+            throws Exception {
         long start = System.nanoTime();
         ProxyRuntime.Settings settings = options.settings();
         ProxyRuntime runtime = new ProxyRuntime(settings);

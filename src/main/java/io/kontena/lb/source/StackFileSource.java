@@ -14,6 +14,10 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.function.Supplier;
+import io.kontena.lb.kontena.Stack;
+import io.kontena.lb.vault.FileSecretStore;
+import io.kontena.lb.vault.SecretStore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,9 +38,19 @@ public final class StackFileSource implements AutoCloseable {
     private final ConfigWatcher watcher;
     private final WatchService watchService;
     private final Thread thread;
+    private final Supplier<SecretStore> vaultOpener;
+    private SecretStore vault;
+    private AutoCloseable vaultWatch;
     private byte[] lastRead;
 
     public StackFileSource(Path file, Optional<String> lbName, ConfigWatcher watcher) throws IOException {
+        this(file, lbName, watcher, () -> FileSecretStore.open(Optional.empty(), System.getenv()));
+    }
+
+    /** @param vault opens the vault that {@code secrets:} entries are read from, when the file has any */
+    public StackFileSource(Path file, Optional<String> lbName, ConfigWatcher watcher, Supplier<SecretStore> vault)
+            throws IOException {
+        this.vaultOpener = vault;
         this.file = file.toAbsolutePath();
         this.lbName = lbName;
         this.watcher = watcher;
@@ -80,7 +94,24 @@ public final class StackFileSource implements AutoCloseable {
     }
 
     private LbConfig translate(byte[] bytes) {
-        return Translator.translate(StackFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString()), lbName);
+        Stack stack = StackFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
+        if (VaultSecrets.needed(stack)) {
+            stack = VaultSecrets.resolve(stack, vault());
+        }
+        return Translator.translate(stack, lbName);
+    }
+
+    /** Opened when the file first maps a secret; a change of a secret then reads the file again. */
+    private SecretStore vault() {
+        if (vault == null) {
+            vault = vaultOpener.get();
+            try {
+                vaultWatch = vault.watch(names -> reload());
+            } catch (Exception e) {
+                throw new ConfigException("cannot watch the vault: " + e.getMessage());
+            }
+        }
+        return vault;
     }
 
     private byte[] readBytes() {
@@ -114,8 +145,11 @@ public final class StackFileSource implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public void close() throws Exception {
         watchService.close();
         thread.interrupt();
+        if (vaultWatch != null) {
+            vaultWatch.close();
+        }
     }
 }

@@ -1,0 +1,50 @@
+package io.kontena.lb.source;
+
+import io.kontena.lb.kontena.SecretRef;
+import io.kontena.lb.kontena.Stack;
+import io.kontena.lb.kontena.StackService;
+import io.kontena.lb.kontena.Translator;
+import io.kontena.lb.vault.SecretMapping;
+import io.kontena.lb.vault.SecretStore;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts the vault secrets that load balancer services map in their {@code secrets:} ({@code type: env}) into
+ * their environment, as the orchestrator did: several secrets mapped to one name (SSL_CERTS) are joined.
+ */
+final class VaultSecrets {
+    private static final Logger log = LoggerFactory.getLogger(VaultSecrets.class);
+
+    private VaultSecrets() {
+    }
+
+    static boolean needed(Stack stack) {
+        return stack.services().stream().anyMatch(s -> Translator.isLoadBalancer(s) && !s.secrets().isEmpty());
+    }
+
+    static Stack resolve(Stack stack, SecretStore store) {
+        List<StackService> services = stack.services().stream().map(s -> {
+            if (!Translator.isLoadBalancer(s) || s.secrets().isEmpty()) {
+                return s;
+            }
+            List<SecretMapping> mappings = s.secrets().stream()
+                    .filter(r -> r.type().equals("env"))
+                    .map(r -> new SecretMapping(r.secret(), r.name())).toList();
+            SecretMapping.Resolved resolved = SecretMapping.resolve(mappings, store);
+            if (!resolved.missing().isEmpty()) {
+                log.warn("{}: secrets not in the vault: {} (write them with: kontena-lb vault write NAME VALUE)",
+                        s.name(), String.join(", ", resolved.missing()));
+            }
+            s.secrets().stream().filter(r -> !r.type().equals("env")).map(SecretRef::type).distinct().forEach(t ->
+                    log.warn("{}: secrets of type '{}' are not supported; only type: env", s.name(), t));
+            Map<String, String> env = new HashMap<>(s.environment());
+            env.putAll(resolved.environment());
+            return new StackService(s.name(), s.image(), env, s.links(), s.ports(), s.upstreams(), s.secrets());
+        }).toList();
+        return new Stack(stack.name(), services);
+    }
+}

@@ -1,0 +1,82 @@
+package io.kontena.lb.proxy.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.source.ConfigWatcher;
+import io.kontena.lb.source.StackFileSource;
+import io.kontena.lb.testing.ProxyFixture;
+import io.kontena.lb.testing.RawHttp;
+import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.vault.FileSecretStore;
+import io.kontena.lb.vault.SecretStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A stack file maps a vault secret to SSL_CERTS; writing the secret again rotates the certificate live. */
+class VaultCertificateRotationTest {
+    @RegisterExtension
+    final ProxyFixture lb = new ProxyFixture();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSecretWrittenAgainRotatesTheCertificateWhileOpenConnectionsGoOn() throws Exception {
+        WhoAmI web = lb.whoami("web-1");
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        FileSecretStore store = new FileSecretStore(dir.resolve("vault.json"),
+                Optional.of(Base64.getEncoder().encodeToString(key)), Duration.ofMillis(100));
+        store.write("www_cert", TestCertificates.cert("www.example.com").build().bundle(), SecretStore.WriteMode.CREATE);
+        Path file = dir.resolve("kontena.yml");
+        Files.writeString(file, """
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["0:443"]
+                    secrets:
+                      - secret: www_cert
+                        name: SSL_CERTS
+                        type: env
+                  web:
+                    image: web
+                    links: [lb]
+                    upstreams: ["127.0.0.1:%d"]
+                """.formatted(web.port()));
+        ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+        try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher, () -> store)) {
+            assertThat(watcher.offer(source.load())).isEmpty();
+            source.start();
+            int port = lb.runtime().httpsPort();
+            TlsTestClient tls = new TlsTestClient();
+            TlsTestClient.Connection open = tls.connect(port, "www.example.com");
+            String first = open.peer().getSerialNumber().toString();
+            RawHttp keptAlive = new RawHttp(open.socket);
+            assertThat(keptAlive.send("GET / HTTP/1.1\r\nHost: www.example.com\r\n\r\n").read().instance())
+                    .isEqualTo("web-1");
+
+            store.write("www_cert", TestCertificates.cert("www.example.com").build().bundle(),
+                    SecretStore.WriteMode.REPLACE);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (tls.certificateFor(port, "www.example.com").getSerialNumber().toString().equals(first)) {
+                assertThat(System.nanoTime()).as("new certificate served within 10 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            // The connection opened before the rotation still works.
+            RawHttp.Response r = keptAlive
+                    .send("GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: close\r\n\r\n").read();
+            assertThat(r.instance()).isEqualTo("web-1");
+            open.close();
+        } finally {
+            store.close();
+        }
+    }
+}
