@@ -29,18 +29,21 @@ import java.util.function.Function;
  */
 public final class RoutingTable<T> {
     private static final RoutingTable<Object> EMPTY = new RoutingTable<>(
-            new RegionMap<>(Map.of(), true), null, null, null);
+            new RegionMap<>(Map.of(), true), null, new boolean[0], null, null);
 
     private final RegionMap<VirtualHost<T>> exactHosts;
     /** Keyed by the suffix with its leading dot: "*.example.com" is ".example.com". Null when there are none. */
     private final RegionMap<VirtualHost<T>> wildcardHosts;
+    /** wildcardLengths[n]: some wildcard key is n characters long; other suffixes are not worth a probe. */
+    private final boolean[] wildcardLengths;
     private final PathPrefixes<T> pathOnly;
     private final Route<T> fallback;
 
     private RoutingTable(RegionMap<VirtualHost<T>> exactHosts, RegionMap<VirtualHost<T>> wildcardHosts,
-                         PathPrefixes<T> pathOnly, Route<T> fallback) {
+                         boolean[] wildcardLengths, PathPrefixes<T> pathOnly, Route<T> fallback) {
         this.exactHosts = exactHosts;
         this.wildcardHosts = wildcardHosts;
+        this.wildcardLengths = wildcardLengths;
         this.pathOnly = pathOnly;
         this.fallback = fallback;
     }
@@ -97,9 +100,12 @@ public final class RoutingTable<T> {
                 fallback = routeFor.apply("");
             }
         }
+        boolean[] wildcardLengths = new boolean[wildcard.keySet().stream().mapToInt(String::length).max().orElse(-1) + 1];
+        wildcard.keySet().forEach(k -> wildcardLengths[k.length()] = true);
         return new RoutingTable<>(
                 new RegionMap<>(buildAll(exact), true),
                 wildcard.isEmpty() ? null : new RegionMap<>(buildAll(wildcard), true),
+                wildcardLengths,
                 pathOnly.build(),
                 fallback);
     }
@@ -152,7 +158,8 @@ public final class RoutingTable<T> {
         for (int i = end - 1; i >= start; i--) {
             char c = h.charAt(i);
             hash = RegionMap.step(hash, c, true);
-            if (c != '.' || wildcardHosts == null) {
+            int length = end - i;
+            if (c != '.' || length >= wildcardLengths.length || !wildcardLengths[length]) {
                 continue;
             }
             VirtualHost<T> vh = wildcardHosts.get(h, i, end, hash);

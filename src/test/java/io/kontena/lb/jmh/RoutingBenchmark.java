@@ -18,7 +18,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -39,6 +42,7 @@ public class RoutingBenchmark {
     static final String[] DEEP_PATHS = {"/api", "/api/v1/orders", "/api/v1/orders/items/details", "/static/assets"};
 
     RoutingTable<String> table;
+    Map<String, HttpService> naive = new HashMap<>();
     String[] exactHosts = new String[SAMPLES];
     String[] deepPathHosts = new String[SAMPLES];
     String[] wildcardHosts = new String[SAMPLES];
@@ -55,6 +59,11 @@ public class RoutingBenchmark {
         services.add(service("deep", List.of(), List.of("/a/b/c/d/e/f/g", "/a/b/c", "/a")));
         services.add(service("root", List.of(), List.of("/")));
         table = RoutingTable.build(services, HttpService::name);
+        for (HttpService s : services) {
+            for (String h : s.virtualHosts()) {
+                naive.put(h, s);
+            }
+        }
 
         SplittableRandom random = new SplittableRandom(42);
         for (int k = 0; k < SAMPLES; k++) {
@@ -111,5 +120,16 @@ public class RoutingBenchmark {
     public String forwardUri() {
         String uri = "/api/v1/orders/items/details/42/history?page=2";
         return table.route(deepPathHosts[index()], uri).forwardUri(uri);
+    }
+
+    /**
+     * Baseline for comparison in the same run: what a straightforward lookup costs (cut the port, lower-case,
+     * HashMap), exact hosts only, no wildcards or paths, two strings made per request.
+     */
+    @Benchmark
+    public HttpService baselineHashMapExactHost() {
+        String h = exactHosts[index()];
+        int colon = h.indexOf(':');
+        return naive.get((colon >= 0 ? h.substring(0, colon) : h).toLowerCase(Locale.ROOT));
     }
 }
