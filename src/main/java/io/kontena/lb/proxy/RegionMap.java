@@ -28,7 +28,7 @@ final class RegionMap<V> {
         this.size = entries.size();
         for (Map.Entry<String, V> e : entries.entrySet()) {
             String key = e.getKey();
-            int h = hash(key, 0, key.length(), foldCase);
+            int h = spread(hash(key, 0, key.length(), foldCase));
             int i = h & mask;
             while (keys[i] != null) {
                 i = (i + 1) & mask;
@@ -44,9 +44,17 @@ final class RegionMap<V> {
     }
 
     /** The value whose key equals {@code s[start, end)}, or null. */
-    @SuppressWarnings("unchecked")
     V get(String s, int start, int end) {
-        int h = hash(s, start, end, foldCase);
+        return get(s, start, end, hash(s, start, end, foldCase));
+    }
+
+    /**
+     * As {@link #get(String, int, int)}, with the region's {@link #hash} already known: a caller walking a host
+     * name from its end gets the hash of every suffix along the way.
+     */
+    @SuppressWarnings("unchecked")
+    V get(String s, int start, int end, int hash) {
+        int h = spread(hash);
         int len = end - start;
         for (int i = h & mask; ; i = (i + 1) & mask) {
             String k = keys[i];
@@ -71,18 +79,24 @@ final class RegionMap<V> {
         return true;
     }
 
-    private static int hash(String s, int start, int end, boolean foldCase) {
+    /**
+     * The hash of {@code s[start, end)}, taken from the last character to the first, so that {@link #step}
+     * extends a suffix's hash by one character to its left.
+     */
+    static int hash(String s, int start, int end, boolean foldCase) {
         int h = 0;
-        if (foldCase) {
-            for (int i = start; i < end; i++) {
-                h = 31 * h + lower(s.charAt(i));
-            }
-        } else {
-            for (int i = start; i < end; i++) {
-                h = 31 * h + s.charAt(i);
-            }
+        for (int i = end - 1; i >= start; i--) {
+            h = step(h, s.charAt(i), foldCase);
         }
-        // Spread the bits: host names share long suffixes, and the table index uses the low bits only.
+        return h;
+    }
+
+    static int step(int hash, char c, boolean foldCase) {
+        return 31 * hash + (foldCase ? lower(c) : c);
+    }
+
+    /** Host names share long suffixes, and the table index uses only the low bits. */
+    private static int spread(int h) {
         h *= 0x9E3779B9;
         return h ^ (h >>> 16);
     }

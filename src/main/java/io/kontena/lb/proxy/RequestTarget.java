@@ -90,19 +90,25 @@ final class RequestTarget {
                 end = close;
             }
         } else {
-            int colon = s.indexOf(':', start);
+            int colon = indexOf(s, ':', start, end);
             // A second colon means a bare IPv6 address, which has no port to strip.
-            if (colon >= 0 && colon < end) {
-                int second = s.indexOf(':', colon + 1);
-                if (second < 0 || second >= end) {
-                    end = colon;
-                }
+            if (colon >= 0 && indexOf(s, ':', colon + 1, end) < 0) {
+                end = colon;
             }
         }
         if (end > start && s.charAt(end - 1) == '.') {
             end--;
         }
         return end > start ? range(start, end) : NONE;
+    }
+
+    private static int indexOf(String s, char c, int from, int end) {
+        for (int i = from; i < end; i++) {
+            if (s.charAt(i) == c) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean isBlank(char c) {

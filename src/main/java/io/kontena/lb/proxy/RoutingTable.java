@@ -29,18 +29,21 @@ import java.util.function.Function;
  */
 public final class RoutingTable<T> {
     private static final RoutingTable<Object> EMPTY = new RoutingTable<>(
-            new RegionMap<>(Map.of(), true), null, null, null);
+            new RegionMap<>(Map.of(), true), null, new boolean[0], null, null);
 
     private final RegionMap<VirtualHost<T>> exactHosts;
     /** Keyed by the suffix with its leading dot: "*.example.com" is ".example.com". Null when there are none. */
     private final RegionMap<VirtualHost<T>> wildcardHosts;
+    /** wildcardLengths[n]: some wildcard key is n characters long; other suffixes are not worth a probe. */
+    private final boolean[] wildcardLengths;
     private final PathPrefixes<T> pathOnly;
     private final Route<T> fallback;
 
     private RoutingTable(RegionMap<VirtualHost<T>> exactHosts, RegionMap<VirtualHost<T>> wildcardHosts,
-                         PathPrefixes<T> pathOnly, Route<T> fallback) {
+                         boolean[] wildcardLengths, PathPrefixes<T> pathOnly, Route<T> fallback) {
         this.exactHosts = exactHosts;
         this.wildcardHosts = wildcardHosts;
+        this.wildcardLengths = wildcardLengths;
         this.pathOnly = pathOnly;
         this.fallback = fallback;
     }
@@ -97,9 +100,12 @@ public final class RoutingTable<T> {
                 fallback = routeFor.apply("");
             }
         }
+        boolean[] wildcardLengths = new boolean[wildcard.keySet().stream().mapToInt(String::length).max().orElse(-1) + 1];
+        wildcard.keySet().forEach(k -> wildcardLengths[k.length()] = true);
         return new RoutingTable<>(
                 new RegionMap<>(buildAll(exact), true),
                 wildcard.isEmpty() ? null : new RegionMap<>(buildAll(wildcard), true),
+                wildcardLengths,
                 pathOnly.build(),
                 fallback);
     }
@@ -140,41 +146,46 @@ public final class RoutingTable<T> {
         return fallback;
     }
 
-    /** Tiers 1 and 2 in one pass over the host keys, most specific first. */
+    /**
+     * Tiers 1 and 2. One walk from the end of the host name yields the hash of each suffix that starts at a dot
+     * (the wildcard keys) and finally of the whole name (the exact key). Suffixes come shortest first, so a later
+     * wildcard hit is always the more specific one.
+     */
     private Route<T> routeByHost(String h, int start, int end, String uri, int pathStart, int pathEnd) {
-        Route<T> hostOnly = null;
-        VirtualHost<T> vh = exactHosts.get(h, start, end);
-        if (vh != null) {
-            if (vh.paths != null) {
-                Route<T> r = vh.paths.match(uri, pathStart, pathEnd);
-                if (r != null) {
-                    return r;
-                }
+        Route<T> wildcardWithPath = null;
+        Route<T> wildcardHostOnly = null;
+        int hash = 0;
+        for (int i = end - 1; i >= start; i--) {
+            char c = h.charAt(i);
+            hash = RegionMap.step(hash, c, true);
+            int length = end - i;
+            if (c != '.' || length >= wildcardLengths.length || !wildcardLengths[length]) {
+                continue;
             }
-            hostOnly = vh.hostOnly;
-        }
-        if (wildcardHosts != null) {
-            // The leftmost dot gives the longest suffix, so the first hit is the most specific wildcard.
-            for (int i = start; i < end; i++) {
-                if (h.charAt(i) != '.') {
-                    continue;
-                }
-                vh = wildcardHosts.get(h, i, end);
-                if (vh == null) {
-                    continue;
-                }
+            VirtualHost<T> vh = wildcardHosts.get(h, i, end, hash);
+            if (vh != null) {
                 if (vh.paths != null) {
                     Route<T> r = vh.paths.match(uri, pathStart, pathEnd);
                     if (r != null) {
-                        return r;
+                        wildcardWithPath = r;
                     }
                 }
-                if (hostOnly == null) {
-                    hostOnly = vh.hostOnly;
+                if (vh.hostOnly != null) {
+                    wildcardHostOnly = vh.hostOnly;
                 }
             }
         }
-        return hostOnly;
+        VirtualHost<T> exact = exactHosts.get(h, start, end, hash);
+        if (exact != null && exact.paths != null) {
+            Route<T> r = exact.paths.match(uri, pathStart, pathEnd);
+            if (r != null) {
+                return r;
+            }
+        }
+        if (wildcardWithPath != null) {
+            return wildcardWithPath;
+        }
+        return exact != null && exact.hostOnly != null ? exact.hostOnly : wildcardHostOnly;
     }
 
     private static <T> Map<String, VirtualHost<T>> buildAll(Map<String, VirtualHost.Builder<T>> builders) {

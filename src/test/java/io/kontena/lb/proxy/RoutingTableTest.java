@@ -211,6 +211,19 @@ class RoutingTableTest {
         }
 
         @Test
+        void amongWildcardsWithPathsTheLongestSuffixWithAMatchingPathWins() {
+            RoutingTable<String> r = table(
+                    service("short", List.of("*.example.com"), List.of("/api", "/img")),
+                    service("long", List.of("*.eu.example.com"), List.of("/api")),
+                    service("longHost", List.of("*.eu.example.com"), List.of()));
+            assertThat(target(r, "x.eu.example.com", "/api/1")).isEqualTo("long");
+            assertThat(target(r, "x.us.example.com", "/api/1")).isEqualTo("short");
+            // The more specific wildcard has no /img, so the less specific one with /img wins over its host-only rule.
+            assertThat(target(r, "x.eu.example.com", "/img/1")).isEqualTo("short");
+            assertThat(target(r, "x.eu.example.com", "/other")).isEqualTo("longHost");
+        }
+
+        @Test
         void hostWithoutMatchingPathFallsToLaterTiers() {
             RoutingTable<String> r = table(
                     service("hostAndPath", List.of("a.example.com"), List.of("/api")),
