@@ -20,7 +20,16 @@ public final class RawHttp implements AutoCloseable {
     private final OutputStream out;
 
     public RawHttp(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, null);
+    }
+
+    /** A client whose socket is bound to a local address (127.0.0.x), so tests can act as different clients. */
+    public RawHttp(int port, String localAddress) throws IOException {
+        socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new java.net.InetSocketAddress(localAddress, 0));
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
         socket.setSoTimeout(15_000);
         in = new java.io.BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
@@ -28,6 +37,12 @@ public final class RawHttp implements AutoCloseable {
 
     public static Response get(int port, String host, String path) throws IOException {
         try (RawHttp c = new RawHttp(port)) {
+            return c.send("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").read();
+        }
+    }
+
+    public static Response get(int port, String localAddress, String host, String path) throws IOException {
+        try (RawHttp c = new RawHttp(port, localAddress)) {
             return c.send("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").read();
         }
     }
@@ -110,6 +125,15 @@ public final class RawHttp implements AutoCloseable {
         } catch (java.net.SocketException e) {
             return true;
         }
+    }
+
+    public InputStream in() {
+        return in;
+    }
+
+    /** Reads one line of the response (without CRLF), or null at end of stream. */
+    public String readLine() throws IOException {
+        return line();
     }
 
     private String line() throws IOException {

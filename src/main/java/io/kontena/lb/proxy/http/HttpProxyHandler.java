@@ -63,6 +63,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private String localPort;
     private boolean firstRequest = true;
     private boolean discarding;
+    private boolean readWanted;
 
     // The exchange in progress; request == null between exchanges.
     private HttpRequest request;
@@ -118,12 +119,13 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         localPort = Integer.toString(((InetSocketAddress) ctx.channel().localAddress()).getPort());
         pool = lc.pools().of(ctx.channel().eventLoop());
         waitForRequest(lc.requestTimeout());
-        ctx.read();
+        readClient();
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readWanted = false;
         if (msg instanceof HttpRequest req) {
             onRequest(req);
         } else if (msg instanceof HttpContent content) {
@@ -131,6 +133,24 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /**
+     * Asks for the next client message. The flow control handler counts a read as satisfied when the read batch
+     * it was issued in completes, even if the message it asked for has not been decoded yet, so a read still
+     * unanswered at the end of a batch is asked for again in {@link #channelReadComplete}.
+     */
+    private void readClient() {
+        readWanted = true;
+        ctx.read();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readWanted && ctx.channel().isActive()) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     // ---- requests -------------------------------------------------------------------------------------
@@ -197,7 +217,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 discarding = false;
             }
             if (request == null || discarding) {
-                ctx.read();
+                readClient();
             }
             return;
         }
@@ -211,7 +231,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         headFlushPending = false;
         upstream.writeAndFlush(content, upstream.voidPromise());
         if (!last && upstream.isWritable()) {
-            ctx.read();
+            readClient();
         }
     }
 
@@ -281,7 +301,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         ch.read();
         if (!requestDone) {
             // Usually hands over the end of a bodiless request at once, so head and end go in one flush.
-            ctx.read();
+            readClient();
         }
         if (headFlushPending && upstream == ch) {
             headFlushPending = false;
@@ -291,7 +311,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     void onUpstreamWritable() {
         if (!requestDone && upstream != null) {
-            ctx.read();
+            readClient();
         }
     }
 
@@ -507,7 +527,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         cancelTimer();
         if (keepAlive) {
             waitForRequest(lc.keepAlive());
-            ctx.read();
+            readClient();
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
         }
