@@ -227,6 +227,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         if (last) {
             requestDone = true;
+            // From now on the upstream is the one awaited: its (server) time limit applies.
+            startExchangeTimer();
         }
         headFlushPending = false;
         upstream.writeAndFlush(content, upstream.voidPromise());
@@ -352,6 +354,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         responseStarted = true;
         status = code;
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        if (!requestDone) {
+            // The upstream answers before the whole request arrived: the rest of it cannot be told apart from
+            // a next request, so this connection ends with the response, and the response says so.
+            keepAlive = false;
+        }
         boolean bodiless = method.equals(HttpMethod.HEAD) || code == 204 || code == 304;
         if (!bodiless && !HttpUtil.isContentLengthSet(response)) {
             if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
