@@ -149,4 +149,70 @@ class HttpEdgeCaseTest {
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.echoed("request")).isEqualTo("GET /after HTTP/1.1");
     }
+
+    @Test
+    void pipelinedRequestsMixingLocalAndProxiedAnswersStayInOrder() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        lb.serve(http("web", List.of("good"), List.of(), a));
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            c.send("GET /1 HTTP/1.1\r\nHost: good\r\n\r\n"
+                    + "GET /2 HTTP/1.1\r\nHost: nowhere\r\n\r\n"
+                    + "GET /3 HTTP/1.1\r\nHost: nowhere\r\n\r\n"
+                    + "POST /4 HTTP/1.1\r\nHost: good\r\nContent-Length: 4\r\n\r\nbody"
+                    + "GET /5 HTTP/1.1\r\nHost: good\r\n\r\n");
+            assertThat(c.read().echoed("request")).isEqualTo("GET /1 HTTP/1.1");
+            assertThat(c.read().status()).isEqualTo(503);
+            assertThat(c.read().status()).isEqualTo(503);
+            RawHttp.Response post = c.read();
+            assertThat(post.echoed("request")).isEqualTo("POST /4 HTTP/1.1");
+            assertThat(post.echoed("body-bytes")).isEqualTo("4");
+            assertThat(c.read().echoed("request")).isEqualTo("GET /5 HTTP/1.1");
+        }
+        // a local answer to a request whose body was not read ends the connection, and says so
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            RawHttp.Response r = c.send("POST /2 HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 4\r\n\r\nbody").read();
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+            assertThat(c.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void refusedUpgradeIsAnOrdinaryExchange() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        lb.serve(http("web", List.of(), List.of(), a));
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            // WhoAmI only upgrades to websocket: this one is answered as a plain request
+            RawHttp.Response r = c.send("GET /u HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+                    .read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.echoed("upgrade")).isEqualTo("h2c");
+            assertThat(c.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n").read().echoed("request"))
+                    .isEqualTo("GET /next HTTP/1.1");
+        }
+    }
+
+    @Test
+    void http10PostWithBodyIsForwarded() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        lb.serve(http("web", List.of(), List.of(), a));
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            RawHttp.Response r = c.send("POST /p HTTP/1.0\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello").read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.echoed("body-bytes")).isEqualTo("5");
+            assertThat(r.statusLine()).startsWith("HTTP/1.");
+            assertThat(c.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void expectContinueToAServiceWithoutUpstreamsGetsTheFinalAnswerAtOnce() throws Exception {
+        lb.serve(new HttpService("web", Balance.ROUND_ROBIN, List.of(), List.of("/"), false, false, List.of(),
+                Timeouts.DEFAULTS, HeaderRules.NONE));
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            RawHttp.Response r = c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+                    .read();
+            assertThat(r.status()).isEqualTo(503);
+        }
+    }
 }
