@@ -190,17 +190,20 @@ class HttpProtocolTest {
     @Test
     void expectContinueGetsA100ThenTheAnswer() throws Exception {
         serveOne();
+        CRC32 crc = new CRC32();
+        crc.update("hello world".getBytes(StandardCharsets.US_ASCII));
         try (RawHttp c = new RawHttp(lb.httpPort())) {
-            c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n");
-            RawHttp.Response cont = c.read();
-            assertThat(cont.status()).isEqualTo(100);
-            c.send("hello world");
-            RawHttp.Response r = c.read();
-            assertThat(r.status()).isEqualTo(200);
-            CRC32 crc = new CRC32();
-            crc.update("hello world".getBytes(StandardCharsets.US_ASCII));
-            assertThat(r.echoed("body-bytes")).isEqualTo("11");
-            assertThat(r.echoed("body-crc32")).isEqualTo(Long.toHexString(crc.getValue()));
+            // the second and third go over a pooled upstream connection
+            for (int round = 0; round < 3; round++) {
+                c.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n");
+                RawHttp.Response cont = c.read();
+                assertThat(cont.status()).isEqualTo(100);
+                c.send("hello world");
+                RawHttp.Response r = c.read();
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.echoed("body-bytes")).isEqualTo("11");
+                assertThat(r.echoed("body-crc32")).isEqualTo(Long.toHexString(crc.getValue()));
+            }
             // and the connection goes on
             assertThat(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
         }
@@ -245,6 +248,34 @@ class HttpProtocolTest {
                 RawHttp.Response r = c.send(bad).read();
                 assertThat(r.status()).as(bad).isEqualTo(400);
             }
+        }
+    }
+
+    @Test
+    void largeChunkedUploadAndDownloadStreamIntact() throws Exception {
+        serveOne();
+        java.util.Random random = new java.util.Random(7);
+        CRC32 crc = new CRC32();
+        long total = 0;
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            c.out().write("POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 200; i++) {
+                byte[] chunk = new byte[1 + random.nextInt(200_000)];
+                random.nextBytes(chunk);
+                crc.update(chunk);
+                total += chunk.length;
+                c.out().write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                c.out().write(chunk);
+                c.out().write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            c.send("0\r\n\r\n");
+            RawHttp.Response r = c.read();
+            assertThat(r.echoed("body-bytes")).isEqualTo(Long.toString(total));
+            assertThat(r.echoed("body-crc32")).isEqualTo(Long.toHexString(crc.getValue()));
+            RawHttp.Response down = c.send("GET /d?size=30000000 HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(down.body()).hasSize(30_000_000);
+            assertThat(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
         }
     }
 }
