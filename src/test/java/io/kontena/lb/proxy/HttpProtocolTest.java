@@ -39,6 +39,11 @@ class HttpProtocolTest {
             r = c.send("GET /x HTTP/1.1\r\nHost: b\r\n\r\n").read();
             assertThat(r.echoed("x-forwarded-for")).isEqualTo("127.0.0.1");
         }
+        // the address is the client's own
+        try (RawHttp c = new RawHttp(lb.httpPort(), "127.0.0.5")) {
+            RawHttp.Response r = c.send("GET /x HTTP/1.1\r\nHost: b\r\nX-Forwarded-For: 192.0.2.1\r\n\r\n").read();
+            assertThat(r.echoed("x-forwarded-for")).isEqualTo("192.0.2.1, 127.0.0.5");
+        }
     }
 
     @Test

@@ -182,4 +182,31 @@ class TcpProxyTest {
             assertThat(line(s2.getInputStream())).isEqualTo("b");
         }
     }
+
+    @Test
+    void sourceKeepsEachClientOnOneUpstream() throws Exception {
+        RawServer a = greeter("a");
+        RawServer b = greeter("b");
+        RawServer c = greeter("c");
+        lb.serve(List.of(), List.of(tcp("svc", Balance.SOURCE, List.of(at(a), at(b), at(c)))));
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            String client = "127.0.0." + (i + 2);
+            String first = null;
+            for (int j = 0; j < 3; j++) {
+                try (Socket s = new Socket()) {
+                    s.bind(new InetSocketAddress(client, 0));
+                    s.connect(new InetSocketAddress("127.0.0.1", lb.runtime().tcpPort("svc")), 5000);
+                    s.setSoTimeout(10_000);
+                    String name = line(s.getInputStream());
+                    if (first == null) {
+                        first = name;
+                    }
+                    assertThat(name).as("client %s", client).isEqualTo(first);
+                }
+            }
+            used.add(first);
+        }
+        assertThat(used).hasSizeGreaterThan(1);
+    }
 }
