@@ -84,4 +84,26 @@ class WebSocketProxyTest {
             assertThat(r.header("sec-websocket-accept")).isEqualTo("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         }
     }
+
+    @Test
+    void bytesTheUpstreamSendsRightAfterSwitchingProtocolsAreRelayed() throws Exception {
+        try (io.kontena.lb.testing.RawServer up = new io.kontena.lb.testing.RawServer((s, in, out) -> {
+            io.kontena.lb.testing.RawServer.readHead(in);
+            // the answer and the first bytes of the new protocol in one write
+            io.kontena.lb.testing.RawServer.write(out,
+                    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: custom\r\n\r\nhello\n");
+            in.transferTo(out);
+        })) {
+            lb.serve(io.kontena.lb.testing.ProxyFixture.http("t", io.kontena.lb.config.Balance.ROUND_ROBIN,
+                    List.of(new io.kontena.lb.config.Upstream("127.0.0.1", up.port()))));
+            try (RawHttp c = new RawHttp(lb.httpPort())) {
+                RawHttp.Response r = c.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: custom\r\n\r\n")
+                        .read();
+                assertThat(r.status()).isEqualTo(101);
+                assertThat(c.readLine()).isEqualTo("hello");
+                c.send("echo me\n");
+                assertThat(c.readLine()).isEqualTo("echo me");
+            }
+        }
+    }
 }

@@ -480,14 +480,18 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         logAccess(e);
         request = null;
         cancelTimer();
+        Channel clientChannel = ctx.channel();
         ChannelPipeline client = ctx.pipeline();
-        client.remove("codec");
+        ChannelPipeline upstreamPipeline = up.pipeline();
+        // The relays go in before the codecs come out: a codec hands on the bytes it has already read past the
+        // handshake (an upstream often speaks the new protocol in the same packet as its 101) when removed.
         client.remove("flow");
         client.replace(this, "idle", new IdleStateHandler(0, 0,
                 target.service().timeouts().tunnel().toMillis(), TimeUnit.MILLISECONDS));
-        up.pipeline().remove("codec");
-        up.pipeline().remove(UpstreamHandler.NAME);
-        Relay.join(ctx.channel(), up, e::end);
+        upstreamPipeline.remove(UpstreamHandler.NAME);
+        Relay.join(clientChannel, up, e::end);
+        client.remove("codec");
+        upstreamPipeline.remove("codec");
     }
 
     // ---- local answers and the end of an exchange -----------------------------------------------------
