@@ -248,7 +248,10 @@ class HttpProtocolTest {
         serveOne();
         for (String bad : List.of("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n",
                 "GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n",
-                "GET / HTTP/1.1\r\n\r\n")) {
+                "GET / HTTP/1.1\r\n\r\n",
+                // conflicting lengths could make the proxy and the upstream see different requests
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+                "NOT-HTTP\r\n\r\n")) {
             try (RawHttp c = new RawHttp(lb.httpPort())) {
                 RawHttp.Response r = c.send(bad).read();
                 assertThat(r.status()).as(bad).isEqualTo(400);
@@ -281,6 +284,33 @@ class HttpProtocolTest {
             RawHttp.Response down = c.send("GET /d?size=30000000 HTTP/1.1\r\nHost: a\r\n\r\n").read();
             assertThat(down.body()).hasSize(30_000_000);
             assertThat(c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void contentLengthWithChunkedIsNeverReadByTheLength() throws Exception {
+        serveOne();
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            RawHttp.Response r = c.send("POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").read();
+            // either refused (RFC 9112 allows it) or read as chunked, never by the length
+            assertThat(r.status()).isIn(200, 400);
+            if (r.status() == 200) {
+                assertThat(r.echoed("body-bytes")).isEqualTo("5");
+                assertThat(r.echoed("content-length")).isNull();
+            } else {
+                assertThat(c.isClosedByPeer()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void asteriskFormOptionsIsAnsweredWithoutHarm() throws Exception {
+        serveOne();
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            RawHttp.Response r = c.send("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").read();
+            assertThat(r.status()).isIn(200, 400, 503);
+            assertThat(c.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
         }
     }
 }
