@@ -34,12 +34,15 @@ import java.util.zip.CRC32;
 /** Serves one connection of a {@link WhoAmI} instance; bodies are streamed, never held whole. */
 final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
     private static final int PIECE = 64 * 1024;
+    /** Larger than Netty's 64 KB default, so tests can send big messages through the load balancer. */
+    private static final int MAX_WEBSOCKET_FRAME = 16 * 1024 * 1024;
 
     private final String name;
     private HttpRequest request;
     private long bodyBytes;
     private final CRC32 crc = new CRC32();
     private WebSocketServerHandshaker handshaker;
+    private final java.io.ByteArrayOutputStream message = new java.io.ByteArrayOutputStream();
 
     WhoAmIHandler(String name) {
         this.name = name;
@@ -139,7 +142,8 @@ final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
         String url = "ws://" + req.headers().get(HttpHeaderNames.HOST) + req.uri();
         DefaultFullHttpRequest full = new DefaultFullHttpRequest(req.protocolVersion(), req.method(), req.uri(),
                 Unpooled.EMPTY_BUFFER, req.headers(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
-        handshaker = new WebSocketServerHandshakerFactory(url, null, true).newHandshaker(full);
+        handshaker = new WebSocketServerHandshakerFactory(url, null, true, MAX_WEBSOCKET_FRAME)
+                .newHandshaker(full);
         if (handshaker == null) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
             return;
@@ -148,9 +152,20 @@ final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onFrame(ChannelHandlerContext ctx, WebSocketFrame frame) {
-        if (frame instanceof TextWebSocketFrame text) {
-            ctx.writeAndFlush(new TextWebSocketFrame(name + ": " + text.text()));
+        if (frame instanceof TextWebSocketFrame
+                || frame instanceof io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame) {
+            // A message may come in fragments: echo it once whole.
+            ByteBuf data = frame.content();
+            byte[] bytes = new byte[data.readableBytes()];
+            data.getBytes(data.readerIndex(), bytes);
+            message.writeBytes(bytes);
+            boolean last = frame.isFinalFragment();
             frame.release();
+            if (last) {
+                String text = message.toString(StandardCharsets.UTF_8);
+                message.reset();
+                ctx.writeAndFlush(new TextWebSocketFrame(name + ": " + text));
+            }
         } else if (frame instanceof io.netty.handler.codec.http.websocketx.CloseWebSocketFrame) {
             handshaker.close(ctx.channel(), (io.netty.handler.codec.http.websocketx.CloseWebSocketFrame) frame);
         } else if (frame instanceof io.netty.handler.codec.http.websocketx.PingWebSocketFrame) {

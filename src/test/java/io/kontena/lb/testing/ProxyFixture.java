@@ -64,6 +64,10 @@ public final class ProxyFixture implements AfterEachCallback {
         return apply(new LbConfig(Optional.of(0), List.of(services), List.of(), List.of()));
     }
 
+    public ProxyRuntime serve(List<HttpService> http, List<TcpService> tcp) {
+        return apply(new LbConfig(http.isEmpty() ? Optional.empty() : Optional.of(0), http, tcp, List.of()));
+    }
+
     public int httpPort() {
         return runtime.httpPort();
     }
@@ -84,6 +88,18 @@ public final class ProxyFixture implements AfterEachCallback {
         }
         return new HttpService(name, balance, hosts, paths.isEmpty() && hosts.isEmpty() ? List.of("/") : paths,
                 false, false, ups, Timeouts.DEFAULTS, HeaderRules.NONE);
+    }
+
+    /** A service with every routing option spelled out. */
+    public static HttpService http(String name, List<String> hosts, List<String> paths, boolean keepPath,
+                                   boolean defaultService, List<Upstream> upstreams) {
+        return new HttpService(name, Balance.ROUND_ROBIN, hosts, paths, keepPath, defaultService, upstreams,
+                Timeouts.DEFAULTS, HeaderRules.NONE);
+    }
+
+    public static HttpService http(String name, Balance balance, List<Upstream> upstreams) {
+        return new HttpService(name, balance, List.of(), List.of("/"), false, false, upstreams,
+                Timeouts.DEFAULTS.withConnect(Duration.ofSeconds(2)), HeaderRules.NONE);
     }
 
     public static TcpService tcp(String name, Balance balance, List<Upstream> upstreams) {

@@ -20,10 +20,15 @@ public final class RawHttp implements AutoCloseable {
     private final OutputStream out;
 
     public RawHttp(int port) throws IOException {
-        this(new Socket("127.0.0.1", port));
+        this(port, null);
     }
 
-    /** Over a socket the test opened itself (a TLS socket, a socket from another source address). */
+    /** A client whose socket is bound to a local address (127.0.0.x), so tests can act as different clients. */
+    public RawHttp(int port, String localAddress) throws IOException {
+        this(connect(port, localAddress));
+    }
+
+    /** Over a socket the test opened itself (a TLS socket, say). */
     public RawHttp(Socket socket) throws IOException {
         this.socket = socket;
         socket.setSoTimeout(15_000);
@@ -31,8 +36,23 @@ public final class RawHttp implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    private static Socket connect(int port, String localAddress) throws IOException {
+        Socket socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new java.net.InetSocketAddress(localAddress, 0));
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5_000);
+        return socket;
+    }
+
     public static Response get(int port, String host, String path) throws IOException {
         try (RawHttp c = new RawHttp(port)) {
+            return c.send("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").read();
+        }
+    }
+
+    public static Response get(int port, String localAddress, String host, String path) throws IOException {
+        try (RawHttp c = new RawHttp(port, localAddress)) {
             return c.send("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").read();
         }
     }
@@ -115,6 +135,15 @@ public final class RawHttp implements AutoCloseable {
         } catch (java.net.SocketException e) {
             return true;
         }
+    }
+
+    public InputStream in() {
+        return in;
+    }
+
+    /** Reads one line of the response (without CRLF), or null at end of stream. */
+    public String readLine() throws IOException {
+        return line();
     }
 
     private String line() throws IOException {

@@ -63,6 +63,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private String localPort;
     private boolean firstRequest = true;
     private boolean discarding;
+    private boolean readWanted;
 
     // The exchange in progress; request == null between exchanges.
     private HttpRequest request;
@@ -129,11 +130,12 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         localPort = Integer.toString(((InetSocketAddress) ctx.channel().localAddress()).getPort());
         pool = lc.pools().of(ctx.channel().eventLoop());
         waitForRequest(lc.requestTimeout());
-        ctx.read();
+        readClient();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readWanted = false;
         if (msg instanceof HttpRequest req) {
             onRequest(req);
         } else if (msg instanceof HttpContent content) {
@@ -141,6 +143,24 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    /**
+     * Asks for the next client message. The flow control handler counts a read as satisfied when the read batch
+     * it was issued in completes, even if the message it asked for has not been decoded yet, so a read still
+     * unanswered at the end of a batch is asked for again in {@link #channelReadComplete}.
+     */
+    private void readClient() {
+        readWanted = true;
+        ctx.read();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readWanted && ctx.channel().isActive()) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     // ---- requests -------------------------------------------------------------------------------------
@@ -207,7 +227,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 discarding = false;
             }
             if (request == null || discarding) {
-                ctx.read();
+                readClient();
             }
             return;
         }
@@ -217,11 +237,13 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         if (last) {
             requestDone = true;
+            // From now on the upstream is the one awaited: its (server) time limit applies.
+            startExchangeTimer();
         }
         headFlushPending = false;
         upstream.writeAndFlush(content, upstream.voidPromise());
         if (!last && upstream.isWritable()) {
-            ctx.read();
+            readClient();
         }
     }
 
@@ -291,7 +313,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         ch.read();
         if (!requestDone) {
             // Usually hands over the end of a bodiless request at once, so head and end go in one flush.
-            ctx.read();
+            readClient();
         }
         if (headFlushPending && upstream == ch) {
             headFlushPending = false;
@@ -301,7 +323,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     void onUpstreamWritable() {
         if (!requestDone && upstream != null) {
-            ctx.read();
+            readClient();
         }
     }
 
@@ -342,6 +364,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         responseStarted = true;
         status = code;
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        if (!requestDone) {
+            // The upstream answers before the whole request arrived: the rest of it cannot be told apart from
+            // a next request, so this connection ends with the response, and the response says so.
+            keepAlive = false;
+        }
         boolean bodiless = method.equals(HttpMethod.HEAD) || code == 204 || code == 304;
         if (!bodiless && !HttpUtil.isContentLengthSet(response)) {
             if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
@@ -463,14 +490,18 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         logAccess(e);
         request = null;
         cancelTimer();
+        Channel clientChannel = ctx.channel();
         ChannelPipeline client = ctx.pipeline();
-        client.remove("codec");
+        ChannelPipeline upstreamPipeline = up.pipeline();
+        // The relays go in before the codecs come out: a codec hands on the bytes it has already read past the
+        // handshake (an upstream often speaks the new protocol in the same packet as its 101) when removed.
         client.remove("flow");
         client.replace(this, "idle", new IdleStateHandler(0, 0,
                 target.service().timeouts().tunnel().toMillis(), TimeUnit.MILLISECONDS));
-        up.pipeline().remove("codec");
-        up.pipeline().remove(UpstreamHandler.NAME);
-        Relay.join(ctx.channel(), up, e::end);
+        upstreamPipeline.remove(UpstreamHandler.NAME);
+        Relay.join(clientChannel, up, e::end);
+        client.remove("codec");
+        upstreamPipeline.remove("codec");
     }
 
     // ---- local answers and the end of an exchange -----------------------------------------------------
@@ -517,7 +548,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         cancelTimer();
         if (keepAlive) {
             waitForRequest(lc.keepAlive());
-            ctx.read();
+            readClient();
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
         }

@@ -1,0 +1,176 @@
+package io.kontena.lb.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/** The command line as a user meets it: output, exit status, help, and one-line errors. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Result(int exit, String out, String err) {
+    }
+
+    static Result cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    private Path file(String text) throws Exception {
+        Path p = Files.createTempFile(dir, "stack", ".yml");
+        Files.writeString(p, text);
+        return p;
+    }
+
+    private static final String VALID = """
+            stack: shop
+            version: '1'
+            services:
+              internet_lb:
+                image: kontena/lb:latest
+                ports:
+                  - 8080:80
+                  - 5432:5000
+              web:
+                image: nginx
+                environment:
+                  - KONTENA_LB_MODE=http
+                  - KONTENA_LB_BALANCE=source
+                  - KONTENA_LB_VIRTUAL_HOSTS=www.example.com,*.example.org
+                  - KONTENA_LB_VIRTUAL_PATH=/shop
+                links:
+                  - internet_lb
+                upstreams: ["10.0.0.1", "10.0.0.2:8081"]
+              db:
+                image: postgres
+                environment:
+                  KONTENA_LB_MODE: tcp
+                  KONTENA_LB_BALANCE: leastcon
+                  KONTENA_LB_EXTERNAL_PORT: 5000
+                  KONTENA_LB_INTERNAL_PORT: 5432
+                links:
+                  - internet_lb
+                upstreams: ["10.0.0.3"]
+            """;
+
+    @Test
+    void validatePrintsTheResolvedConfigurationAndExitsZero() throws Exception {
+        Result r = cli("validate", "--stack", file(VALID).toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out())
+                .contains("http  port 8080")
+                .contains("tcp   port 5432")
+                .contains("www.example.com").contains("*.example.org")
+                .contains("/shop")
+                .contains("source")
+                .contains("leastconn")
+                .contains("10.0.0.1:80").contains("10.0.0.2:8081").contains("10.0.0.3:5432");
+        assertThat(r.out()).doesNotContain("problems:");
+    }
+
+    @Test
+    void validateListsEveryProblemAndExitsOne() throws Exception {
+        Result r = cli("validate", "--stack", file("""
+                services:
+                  lb:
+                    image: kontena/lb:latest
+                  web:
+                    image: nginx
+                    environment:
+                      - KONTENA_LB_BALANCE=fastest
+                    links:
+                      - lb
+                    upstreams: ["10.0.0.1"]
+                  api:
+                    image: api
+                    environment:
+                      - KONTENA_LB_INTERNAL_PORT=99999
+                    links:
+                      - lb
+                    upstreams: ["10.0.0.2"]
+                  lonely:
+                    image: x
+                    environment:
+                      - KONTENA_LB_VIRTUAL_PATH=/x
+                """).toString());
+        assertThat(r.exit()).isEqualTo(1);
+        String all = r.out() + r.err();
+        assertThat(all).contains("web").contains("KONTENA_LB_BALANCE").contains("fastest").contains("roundrobin");
+        assertThat(all).contains("api").contains("KONTENA_LB_INTERNAL_PORT").contains("99999");
+        assertThat(all).contains("lonely");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "services:\n  lb:\n    image: kontena/lb\n  web: [unclosed\n",
+        "services:\n  lb:\n    image: kontena/lb\n    environment: 42\n",
+        "- just\n- a list\n",
+        "",
+        "services:\n  web:\n    image: nginx\n",
+        "services:\n  lb:\n    image: kontena/lb\n    environment:\n      - NOT A VARIABLE\n",
+    })
+    void malformedStackFilesAreOneClearLine(String text) throws Exception {
+        Path p = file(text);
+        Result validate = cli("validate", "--stack", p.toString());
+        assertThat(validate.exit()).isEqualTo(1);
+        assertThat(validate.err().strip()).as(validate.err()).doesNotContain("\n").doesNotContain("Exception")
+                .doesNotContain("\tat ").isNotBlank();
+        Result run = cli("run", "--stack", p.toString(), "--bind", "127.0.0.1");
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err().strip()).as(run.err()).doesNotContain("\n").doesNotContain("Exception").isNotBlank();
+    }
+
+    @Test
+    void missingFileIsOneClearLine() throws Exception {
+        Result r = cli("validate", "--stack", dir.resolve("nope.yml").toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).doesNotContain("\n").contains("nope.yml");
+    }
+
+    @Test
+    void unknownLbNameIsOneClearLine() throws Exception {
+        Result r = cli("validate", "--stack", file(VALID).toString(), "--lb", "other_lb");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).doesNotContain("\n").contains("other_lb").contains("internet_lb");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"run", "validate", "demo"})
+    void everyCommandHasHelp(String command) {
+        Result r = cli(command, "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("Usage:").contains(command);
+        if (!command.equals("demo")) {
+            assertThat(r.out()).contains("--stack").contains("--lb");
+        }
+    }
+
+    @Test
+    void topLevelHelpListsTheCommands() {
+        Result r = cli("--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("run").contains("validate").contains("demo");
+    }
+
+    @Test
+    void usageMistakesAreReported() {
+        Result r = cli("validate");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--stack");
+        assertThat(cli("frobnicate").exit()).isEqualTo(2);
+    }
+}

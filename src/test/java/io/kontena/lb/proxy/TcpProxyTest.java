@@ -1,0 +1,212 @@
+package io.kontena.lb.proxy;
+
+import static io.kontena.lb.testing.ProxyFixture.tcp;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.Upstream;
+import io.kontena.lb.testing.ProxyFixture;
+import io.kontena.lb.testing.RawServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** TCP services over real sockets. */
+class TcpProxyTest {
+    @RegisterExtension
+    final ProxyFixture lb = new ProxyFixture();
+
+    /** Reads everything until the client's EOF, then answers with its name and what it got, reversed. */
+    private RawServer reverser(String name) throws IOException {
+        return lb.closeAfter(new RawServer((s, in, out) -> {
+            byte[] got = in.readAllBytes();
+            String text = new StringBuilder(new String(got, StandardCharsets.UTF_8)).reverse().toString();
+            out.write((name + ":" + text).getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }));
+    }
+
+    /** Says its name at once, then echoes until EOF. */
+    private RawServer greeter(String name) throws IOException {
+        return lb.closeAfter(new RawServer((s, in, out) -> {
+            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            in.transferTo(out);
+        }));
+    }
+
+    private static Upstream at(RawServer s) {
+        return new Upstream("127.0.0.1", s.port());
+    }
+
+    private Socket connect(String service) throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", lb.runtime().tcpPort(service)), 5000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) != -1 && c != '\n') {
+            b.write(c);
+        }
+        return b.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void relaysBothWaysWithHalfClose() throws Exception {
+        RawServer up = reverser("r");
+        lb.serve(List.of(), List.of(tcp("db", Balance.ROUND_ROBIN, List.of(at(up)))));
+        try (Socket s = connect("db")) {
+            byte[] payload = new byte[3 * 1024 * 1024];
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] = (byte) ('a' + i % 26);
+            }
+            s.getOutputStream().write(payload);
+            s.shutdownOutput();
+            // the upstream answers only after it saw our EOF; we must still receive it all
+            byte[] answer = s.getInputStream().readAllBytes();
+            String expected = "r:" + new StringBuilder(new String(payload, StandardCharsets.UTF_8)).reverse();
+            assertThat(answer.length).isEqualTo(expected.length());
+            assertThat(new String(answer, StandardCharsets.UTF_8)).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void upstreamHalfCloseReachesTheClientWhichCanStillSend() throws Exception {
+        // the upstream speaks first and closes its side; the client then still sends, and the upstream reads it
+        List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RawServer up = lb.closeAfter(new RawServer((s, in, out) -> {
+            out.write("bye\n".getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            received.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }));
+        lb.serve(List.of(), List.of(tcp("svc", Balance.ROUND_ROBIN, List.of(at(up)))));
+        try (Socket s = connect("svc")) {
+            assertThat(s.getInputStream().readAllBytes()).isEqualTo("bye\n".getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().write("late words".getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (received.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(received).containsExactly("late words");
+        }
+    }
+
+    @Test
+    void connectFailureIsRetriedOnAnotherUpstream() throws Exception {
+        RawServer up = greeter("alive");
+        lb.serve(List.of(), List.of(tcp("svc", Balance.ROUND_ROBIN,
+                List.of(UpstreamFailureTest.deadUpstream(), at(up), UpstreamFailureTest.deadUpstream()))));
+        for (int i = 0; i < 6; i++) {
+            try (Socket s = connect("svc")) {
+                assertThat(line(s.getInputStream())).isEqualTo("alive");
+                s.getOutputStream().write("ping\n".getBytes(StandardCharsets.UTF_8));
+                assertThat(line(s.getInputStream())).isEqualTo("ping");
+            }
+        }
+    }
+
+    @Test
+    void allUpstreamsDeadClosesTheClient() throws Exception {
+        lb.serve(List.of(), List.of(tcp("svc", Balance.ROUND_ROBIN, List.of(UpstreamFailureTest.deadUpstream()))));
+        try (Socket s = connect("svc")) {
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void roundRobinAlternatesConnections() throws Exception {
+        RawServer a = greeter("a");
+        RawServer b = greeter("b");
+        lb.serve(List.of(), List.of(tcp("svc", Balance.ROUND_ROBIN, List.of(at(a), at(b)))));
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            try (Socket s = connect("svc")) {
+                seen.add(line(s.getInputStream()));
+            }
+        }
+        Map<String, Long> counts = seen.stream().collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        assertThat(counts).containsOnly(Map.entry("a", 5L), Map.entry("b", 5L));
+    }
+
+    @Test
+    void leastConnectionsAvoidsTheBusyUpstream() throws Exception {
+        RawServer a = greeter("a");
+        RawServer b = greeter("b");
+        lb.serve(List.of(), List.of(tcp("svc", Balance.LEAST_CONN, List.of(at(a), at(b)))));
+        try (Socket held = connect("svc")) {
+            String busy = line(held.getInputStream());
+            String idle = busy.equals("a") ? "b" : "a";
+            // while one connection stays open on 'busy', every short connection goes to the other
+            for (int i = 0; i < 6; i++) {
+                try (Socket s = connect("svc")) {
+                    assertThat(line(s.getInputStream())).as("connection %d", i).isEqualTo(idle);
+                }
+                awaitOpenConnections(1);
+            }
+        }
+    }
+
+    private void awaitOpenConnections(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (lb.runtime().openConnections() != n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("still " + lb.runtime().openConnections() + " connections open");
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void twoTcpServicesListenApart() throws Exception {
+        RawServer a = greeter("a");
+        RawServer b = greeter("b");
+        lb.serve(List.of(), List.of(tcp("one", Balance.ROUND_ROBIN, List.of(at(a))),
+                tcp("two", Balance.ROUND_ROBIN, List.of(at(b)))));
+        try (Socket s1 = connect("one"); Socket s2 = connect("two")) {
+            assertThat(line(s1.getInputStream())).isEqualTo("a");
+            assertThat(line(s2.getInputStream())).isEqualTo("b");
+        }
+    }
+
+    @Test
+    void sourceKeepsEachClientOnOneUpstream() throws Exception {
+        RawServer a = greeter("a");
+        RawServer b = greeter("b");
+        RawServer c = greeter("c");
+        lb.serve(List.of(), List.of(tcp("svc", Balance.SOURCE, List.of(at(a), at(b), at(c)))));
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            String client = "127.0.0." + (i + 2);
+            String first = null;
+            for (int j = 0; j < 3; j++) {
+                try (Socket s = new Socket()) {
+                    s.bind(new InetSocketAddress(client, 0));
+                    s.connect(new InetSocketAddress("127.0.0.1", lb.runtime().tcpPort("svc")), 5000);
+                    s.setSoTimeout(10_000);
+                    String name = line(s.getInputStream());
+                    if (first == null) {
+                        first = name;
+                    }
+                    assertThat(name).as("client %s", client).isEqualTo(first);
+                }
+            }
+            used.add(first);
+        }
+        assertThat(used).hasSizeGreaterThan(1);
+    }
+}
