@@ -2,6 +2,7 @@ package io.kontena.lb.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kontena.lb.proxy.InheritedSockets;
 import io.kontena.lb.proxy.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -11,6 +12,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -24,6 +27,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -42,22 +46,25 @@ public final class AdminServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** @param view the current state, built on each request */
-    public static AdminServer start(String host, int port, Supplier<Map<String, Object>> view) {
+    /**
+     * @param view      the current state, built on each request
+     * @param inherited sockets handed over by a previous process; the one bound to host:port is served on
+     */
+    public static AdminServer start(String host, int port, Supplier<Map<String, Object>> view,
+                                    InheritedSockets inherited) {
         EventLoopGroup loop = Transport.eventLoops(1, "admin");
         try {
-            Channel ch = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
+            ServerBootstrap b = new ServerBootstrap().group(loop)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel c) {
                             c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
                                     new Handler(view));
                         }
-                    })
-                    .bind(host, port).syncUninterruptibly().channel();
-            return new AdminServer(loop, ch);
+                    });
+            return new AdminServer(loop, inherited.bind(b, new InetSocketAddress(host, port)));
         } catch (RuntimeException e) {
-            loop.shutdownGracefully();
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot start the admin API on " + host + ":" + port + ": " + e.getMessage(), e);
         }
     }
@@ -66,10 +73,15 @@ public final class AdminServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
+    /** The listening socket, for a hand-over to a new process (epoll only). */
+    public FileDescriptor socket() {
+        return ((UnixChannel) channel).fd();
+    }
+
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
-        loop.shutdownGracefully().syncUninterruptibly();
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {

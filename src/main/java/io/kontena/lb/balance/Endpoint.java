@@ -23,6 +23,8 @@ public final class Endpoint {
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private volatile boolean draining;
+    /** Counts removals, so a drain deadline set for one removal does not act on the next. */
+    private volatile int removals;
     private volatile boolean healthy = true;
 
     public Endpoint(Upstream upstream) {
@@ -74,7 +76,18 @@ public final class Endpoint {
     }
 
     void setDraining(boolean draining) {
+        if (draining) {
+            removals++; // only UpstreamGroup.update writes, under the group's lock
+        }
         this.draining = draining;
+    }
+
+    /**
+     * Identifies the current removal from the configuration: a drain deadline taken now applies only while
+     * {@code isDraining() && removals() == taken}, not after the upstream came back (and maybe left again).
+     */
+    public int removals() {
+        return removals;
     }
 
     public boolean isHealthy() {

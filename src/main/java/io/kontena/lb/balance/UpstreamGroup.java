@@ -21,6 +21,8 @@ public final class UpstreamGroup {
 
     private final String name;
     private volatile Members members;
+    /** The service left the configuration; see {@link #retire()}. */
+    private volatile boolean retired;
     /** Removed endpoints that may still have work in progress; guarded by this. */
     private final Map<Upstream, Endpoint> draining = new LinkedHashMap<>();
 
@@ -96,7 +98,33 @@ public final class UpstreamGroup {
             m = members;
             chosen = m.selector.select(m.endpoints, client, exclude);
         }
+        if (chosen == null && retired) {
+            // A request routed just before its service was removed: the configuration it started under serves it.
+            for (Endpoint e : m.endpoints) {
+                if (e.isHealthy() && !exclude.contains(e)) {
+                    return e;
+                }
+            }
+        }
         return chosen;
+    }
+
+    /**
+     * The service left the configuration. Its endpoints drain like removed ones (no idle connection is kept, work
+     * in progress may finish), but a request that read the routing table just before the change may still be
+     * given one, as it is served by the configuration current when it started; later requests never see this
+     * group.
+     *
+     * @return the endpoints, now draining
+     */
+    public synchronized List<Endpoint> retire() {
+        retired = true;
+        Endpoint[] endpoints = members.endpoints;
+        for (Endpoint e : endpoints) {
+            e.setDraining(true);
+            draining.put(e.upstream(), e);
+        }
+        return List.of(endpoints);
     }
 
     /** The current endpoints, in configuration order. */

@@ -36,7 +36,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return RunCommand.serve(stack, Optional.ofNullable(lb), proxy, DemoCommand::startUpstreams);
+        return RunCommand.serve(stack, Optional.ofNullable(lb), proxy, new HandoverOptions(), DemoCommand::startUpstreams);
     }
 
     private static void startUpstreams(LbConfig config) {

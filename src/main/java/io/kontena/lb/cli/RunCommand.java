@@ -3,12 +3,17 @@ package io.kontena.lb.cli;
 import io.kontena.lb.admin.AdminServer;
 import io.kontena.lb.admin.ConfigView;
 import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.handover.HandoverSocket;
+import io.kontena.lb.handover.TakeOver;
+import io.kontena.lb.proxy.InheritedSockets;
 import io.kontena.lb.proxy.ProxyRuntime;
 import io.kontena.lb.proxy.Transport;
 import io.kontena.lb.source.ConfigWatcher;
 import io.kontena.lb.source.StackFileSource;
-import java.io.IOException;
+import io.netty.channel.unix.FileDescriptor;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -23,7 +28,9 @@ import sun.misc.Signal;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs a load balancer service of a stack file, balancing the services linked to it.",
                 "Every saved change of the file applies without a restart (SIGHUP re-reads it as well);",
-                "SIGTERM stops accepting, lets open requests finish (up to the drain timeout) and exits."})
+                "SIGTERM stops accepting, lets open requests finish (up to the drain timeout) and exits.",
+                "A new process started with --take-over takes the listening sockets over from one started with",
+                "--handover-socket, so an upgrade refuses no connection."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
@@ -33,9 +40,12 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ProxyOptions proxy = new ProxyOptions();
 
+    @Mixin
+    HandoverOptions handover = new HandoverOptions();
+
     @Override
     public Integer call() throws Exception {
-        return serve(stack.stack, Optional.ofNullable(stack.lb), proxy, config -> { });
+        return serve(stack.stack, Optional.ofNullable(stack.lb), proxy, handover, config -> { });
     }
 
     /**
@@ -43,30 +53,50 @@ final class RunCommand implements Callable<Integer> {
      *
      * @param beforeStart sees the first configuration before any listener opens
      */
-    static int serve(Path file, Optional<String> lb, ProxyOptions options, Consumer<LbConfig> beforeStart)
-            throws Exception {
+    static int serve(Path file, Optional<String> lb, ProxyOptions options, HandoverOptions handover,
+                     Consumer<LbConfig> beforeStart) throws Exception {
         long start = System.nanoTime();
         ProxyRuntime.Settings settings = options.settings();
-        ProxyRuntime runtime = new ProxyRuntime(settings);
+        // Taken over first: until this process tells it to stop, the previous one serves as before, so any
+        // failure from here on leaves it untouched.
+        TakeOver previous = handover.from == null ? null : TakeOver.from(handover.from);
+        InheritedSockets inherited = previous == null ? InheritedSockets.none() : previous.sockets();
+        ProxyRuntime runtime = new ProxyRuntime(settings, inherited);
+        List<AutoCloseable> started = new ArrayList<>(List.of(inherited, runtime));
         ConfigWatcher watcher = new ConfigWatcher(runtime);
-        StackFileSource source = new StackFileSource(file, lb, watcher);
+        AdminServer admin;
+        HandoverSocket handoverSocket;
+        StackFileSource source;
         LbConfig first;
         try {
+            source = new StackFileSource(file, lb, watcher);
+            started.add(0, source);
             first = source.load();
-        } catch (RuntimeException e) {
-            runtime.close();
+            beforeStart.accept(first);
+            if (!watcher.offer(first).isEmpty()) {
+                closeAll(started);
+                return 1;
+            }
+            admin = options.admin == null ? null : AdminServer.start(options.adminHost(), options.adminPort(),
+                    () -> ConfigView.of(watcher.generation(), watcher.applied(), watcher.problems(),
+                            runtime.boundPorts()), inherited);
+            if (admin != null) {
+                started.add(0, admin);
+                log.info("admin API on {}:{}", options.adminHost(), admin.port());
+            }
+            handoverSocket = handover.socket == null ? null : HandoverSocket.start(handover.socket, handover.from,
+                    use -> runtime.withListeningSockets(fds -> {
+                        List<FileDescriptor> all = new ArrayList<>(fds);
+                        if (admin != null) {
+                            all.add(admin.socket());
+                        }
+                        use.accept(all);
+                    }));
+        } catch (Exception e) {
+            closeAll(started);
             throw e;
         }
-        beforeStart.accept(first);
-        if (!watcher.offer(first).isEmpty()) {
-            runtime.close();
-            return 1;
-        }
-        AdminServer admin = options.admin == null ? null : AdminServer.start(options.adminHost(), options.adminPort(),
-                () -> ConfigView.of(watcher.generation(), watcher.applied(), watcher.problems(), runtime.boundPorts()));
-        if (admin != null) {
-            log.info("admin API on {}:{}", options.adminHost(), admin.port());
-        }
+        inherited.serve();
         source.start();
         Signal.handle(new Signal("HUP"), signal -> {
             log.info("SIGHUP: reading {} again", file);
@@ -75,6 +105,9 @@ final class RunCommand implements Callable<Integer> {
         log.info("serving {} http and {} tcp service(s) with {} {} event loop(s), ready in {} ms",
                 first.http().size(), first.tcp().size(), settings.workers(), Transport.name(),
                 (System.nanoTime() - start) / 1_000_000);
+        if (previous != null) {
+            previous.stopPrevious();
+        }
 
         // SIGTERM and SIGINT are handled here rather than by a shutdown hook, so that a clean drain exits 0.
         CountDownLatch stop = new CountDownLatch(1);
@@ -83,12 +116,27 @@ final class RunCommand implements Callable<Integer> {
         stop.await();
         log.info("stopping: no new connections; open ones have up to {} s to finish",
                 settings.drainTimeout().toSeconds());
-        source.close();
-        runtime.drainAndClose();
+        // Everything that accepts stops first; then the open connections drain.
+        runtime.stopAccepting();
+        if (handoverSocket != null) {
+            handoverSocket.close();
+        }
         if (admin != null) {
             admin.close();
         }
+        source.close();
+        runtime.drainAndClose();
         log.info("stopped");
         return 0;
+    }
+
+    private static void closeAll(List<AutoCloseable> started) {
+        for (AutoCloseable c : started) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("closing {} failed", c, e);
+            }
+        }
     }
 }

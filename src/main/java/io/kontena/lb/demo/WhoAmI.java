@@ -11,8 +11,8 @@ import java.net.InetSocketAddress;
 /**
  * A small HTTP upstream that answers with its instance name and what it received: the demo's upstreams, and
  * the tests'. Besides plain answers it can wait ({@code ?wait=MS}), send a body of a given size
- * ({@code ?size=BYTES}, streamed), count and checksum a request body of any size (streamed), and echo
- * WebSocket messages ({@code Upgrade: websocket}).
+ * ({@code ?size=BYTES}, streamed; with {@code &pace=MS} one 64 KB piece every MS ms), count and checksum a request
+ * body of any size (streamed), and echo WebSocket messages ({@code Upgrade: websocket}).
  */
 public final class WhoAmI implements AutoCloseable {
     private final String name;

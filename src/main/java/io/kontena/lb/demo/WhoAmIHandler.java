@@ -89,8 +89,9 @@ final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
         QueryStringDecoder query = new QueryStringDecoder(req.uri());
         Map<String, List<String>> params = query.parameters();
         long wait = params.containsKey("wait") ? Long.parseLong(params.get("wait").get(0)) : 0;
+        long pace = params.containsKey("pace") ? Long.parseLong(params.get("pace").get(0)) : 0;
         Runnable reply = params.containsKey("size")
-                ? () -> sendSized(ctx, req, Long.parseLong(params.get("size").get(0)))
+                ? () -> sendSized(ctx, req, Long.parseLong(params.get("size").get(0)), pace)
                 : () -> sendText(ctx, req);
         if (wait > 0) {
             ctx.executor().schedule(reply, wait, TimeUnit.MILLISECONDS);
@@ -115,8 +116,8 @@ final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
         write(ctx, req, res);
     }
 
-    /** A body of exactly {@code size} bytes, written as the connection drains. */
-    private void sendSized(ChannelHandlerContext ctx, HttpRequest req, long size) {
+    /** A body of exactly {@code size} bytes, written as the connection drains or at a pace (see SizedBody). */
+    private void sendSized(ChannelHandlerContext ctx, HttpRequest req, long size, long pace) {
         HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
                 .set(HttpHeaderNames.CONTENT_LENGTH, size)
@@ -126,7 +127,7 @@ final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         ctx.write(res);
-        new SizedBody(ctx, size, keepAlive).next();
+        new SizedBody(ctx, size, keepAlive, pace).next();
     }
 
     private void write(ChannelHandlerContext ctx, HttpRequest req, FullHttpResponse res) {
@@ -180,16 +181,18 @@ final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /** Writes the next piece when the previous one left the socket buffer writable. */
+    /** Writes the next piece when the previous one left the socket buffer writable, or every pace ms if above 0. */
     private static final class SizedBody {
         private final ChannelHandlerContext ctx;
         private final boolean keepAlive;
+        private final long pace;
         private long left;
 
-        SizedBody(ChannelHandlerContext ctx, long size, boolean keepAlive) {
+        SizedBody(ChannelHandlerContext ctx, long size, boolean keepAlive, long pace) {
             this.ctx = ctx;
             this.left = size;
             this.keepAlive = keepAlive;
+            this.pace = pace;
         }
 
         void next() {
@@ -198,7 +201,14 @@ final class WhoAmIHandler extends ChannelInboundHandlerAdapter {
                 left -= n;
                 ByteBuf piece = ctx.alloc().buffer(n);
                 piece.writerIndex(n); // content does not matter; the size does
-                if (!ctx.channel().isWritable()) {
+                // The last piece always goes with the end of the body: a client may send its next request as
+                // soon as it has all the bytes, and the answer to it must not find this body unfinished.
+                if (pace > 0 && left > 0) {
+                    ctx.writeAndFlush(new DefaultHttpContent(piece));
+                    ctx.executor().schedule(this::next, pace, TimeUnit.MILLISECONDS);
+                    return;
+                }
+                if (!ctx.channel().isWritable() && left > 0) {
                     ctx.writeAndFlush(new DefaultHttpContent(piece)).addListener(f -> {
                         if (f.isSuccess()) {
                             next();

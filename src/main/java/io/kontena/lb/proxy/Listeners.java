@@ -3,33 +3,57 @@ package io.kontena.lb.proxy;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The listening sockets. Closing one stops new connections only: the connections it accepted go on, each
- * kept in {@link #connections()} so that a shutdown can wait for them.
+ * The listening sockets and the connections each accepted. Closing a listener stops new connections only: the
+ * connections it accepted are told to drain ({@link DrainEvent}) and may finish for up to the drain timeout, after
+ * which those still open are closed.
  */
 final class Listeners {
     private static final Logger log = LoggerFactory.getLogger(Listeners.class);
 
     private final EventLoopGroup loops;
     private final String bindAddress;
-    private final Map<ListenerKey, Channel> open = new HashMap<>();
-    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final Duration drainTimeout;
+    private final InheritedSockets inherited;
+    private final Map<ListenerKey, Listener> open = new HashMap<>();
+    /** Connections of closed listeners, until they end or the drain timeout closes them. */
+    private final Set<ChannelGroup> draining = ConcurrentHashMap.newKeySet();
 
-    Listeners(EventLoopGroup loops, String bindAddress) {
+    /** A listening socket and the connections it accepted. */
+    private static final class Listener {
+        final ChannelGroup connections;
+        volatile boolean closed;
+        Channel server;
+
+        Listener(ListenerKey key) {
+            this.connections = new DefaultChannelGroup(key.toString(), GlobalEventExecutor.INSTANCE);
+        }
+    }
+
+    Listeners(EventLoopGroup loops, String bindAddress, Duration drainTimeout, InheritedSockets inherited) {
         this.loops = loops;
         this.bindAddress = bindAddress;
+        this.drainTimeout = drainTimeout;
+        this.inherited = inherited;
     }
 
     boolean isOpen(ListenerKey key) {
@@ -37,45 +61,70 @@ final class Listeners {
     }
 
     /**
-     * Opens a listener and waits until it is bound.
+     * Opens a listener and waits until it accepts: on the socket inherited from a previous process for its address
+     * when there is one, else on a newly bound socket.
      *
-     * @param childInit     sets up each accepted connection's pipeline
-     * @param halfClose     accepted connections stay writable after the client ends its side (byte relays)
+     * @param childInit sets up each accepted connection's pipeline
+     * @param halfClose accepted connections stay writable after the client ends its side (byte relays)
      * @throws ListenException when the address cannot be bound (in use, no permission)
      */
     void open(ListenerKey key, ChannelHandler childInit, boolean halfClose) {
-        ChannelHandler tracked = new io.netty.channel.ChannelInitializer<>() {
+        InetSocketAddress address = new InetSocketAddress(bindAddress, key.port());
+        Listener listener = new Listener(key);
+        ChannelHandler tracked = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                connections.add(ch);
+                listener.connections.add(ch);
                 ch.pipeline().addLast(childInit);
+                if (listener.closed) {
+                    // Accepted while the listener was closing: drain like the others (firing twice is harmless).
+                    ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
+                }
             }
         };
         ServerBootstrap b = new ServerBootstrap()
                 .group(loops)
-                .channel(Transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
                 .childHandler(tracked);
-        InetSocketAddress address = new InetSocketAddress(bindAddress, key.port());
         try {
-            Channel ch = b.bind(address).syncUninterruptibly().channel();
-            open.put(key, ch);
-            log.info("listening on {} for {}", ch.localAddress(), key);
+            listener.server = inherited.bind(b, address);
+            open.put(key, listener);
+            log.info("listening on {} for {}", listener.server.localAddress(), key);
         } catch (Exception e) {
             throw new ListenException("cannot listen on " + address.getHostString() + ":" + key.port()
                     + " for " + key + ": " + e.getMessage(), e);
         }
     }
 
+    /** Stops accepting on a listener; its connections drain. */
     void close(ListenerKey key) {
-        Channel ch = open.remove(key);
-        if (ch != null) {
-            ch.close().syncUninterruptibly();
-            log.info("stopped listening on {} for {}", ch.localAddress(), key);
+        Listener l = open.remove(key);
+        if (l == null) {
+            return;
+        }
+        l.closed = true;
+        l.server.close().syncUninterruptibly();
+        log.info("stopped listening on {} for {}", l.server.localAddress(), key);
+        draining.add(l.connections);
+        for (Channel ch : l.connections) {
+            ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
+        }
+        loops.schedule(() -> {
+            if (!l.connections.isEmpty()) {
+                log.warn("drain timeout: closing {} connection(s) of {}", l.connections.size(), key);
+            }
+            l.connections.close();
+            draining.remove(l.connections);
+        }, drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void closeAll() {
+        for (ListenerKey key : keys()) {
+            close(key);
         }
     }
 
@@ -85,18 +134,32 @@ final class Listeners {
 
     /** The port a listener is bound to (the chosen one for port 0), or -1 when it is not open. */
     int boundPort(ListenerKey key) {
-        Channel ch = open.get(key);
-        return ch == null ? -1 : ((InetSocketAddress) ch.localAddress()).getPort();
+        Listener l = open.get(key);
+        return l == null ? -1 : ((InetSocketAddress) l.server.localAddress()).getPort();
     }
 
-    ChannelGroup connections() {
-        return connections;
+    /** The file descriptors of the listening sockets, for a hand-over to a new process (epoll only). */
+    List<FileDescriptor> sockets() {
+        return open.values().stream().map(l -> ((UnixChannel) l.server).fd()).toList();
     }
 
-    void closeAll() {
-        for (ListenerKey key : keys()) {
-            close(key);
+    /** Client connections open, on open and on draining listeners. */
+    int connectionCount() {
+        int n = 0;
+        for (Listener l : open.values()) {
+            n += l.connections.size();
         }
+        for (ChannelGroup g : draining) {
+            n += g.size();
+        }
+        return n;
+    }
+
+    /** Closes every client connection at once. */
+    void closeConnections() {
+        open.values().forEach(l -> l.connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS));
+        draining.forEach(g -> g.close().awaitUninterruptibly(5, TimeUnit.SECONDS));
+        draining.clear();
     }
 
     /** A listener that could not be opened. */

@@ -16,6 +16,7 @@ import io.kontena.lb.config.TlsSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.unix.FileDescriptor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,7 @@ public final class ProxyRuntime implements AutoCloseable {
      * @param bindAddress the address every listener binds to
      * @param workers     event loops (threads) serving connections
      * @param accessLog   one line per request on stdout
+     * @param drainTimeout how long the work of a removed upstream or closed listener may take to finish
      */
     public record Settings(String bindAddress, int workers, boolean accessLog, Duration drainTimeout) {
         public static Settings defaults() {
@@ -53,6 +56,10 @@ public final class ProxyRuntime implements AutoCloseable {
         public Settings withAccessLog(boolean on) {
             return new Settings(bindAddress, workers, on, drainTimeout);
         }
+
+        public Settings withDrainTimeout(Duration timeout) {
+            return new Settings(bindAddress, workers, accessLog, timeout);
+        }
     }
 
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
@@ -61,7 +68,7 @@ public final class ProxyRuntime implements AutoCloseable {
     private final Settings settings;
     private final EventLoopGroup loops;
     private final UpstreamPools pools;
-    private final UpstreamConnector connector = new UpstreamConnector();
+    private final UpstreamConnector connector;
     private final Listeners listeners;
     private final TlsStore tls = new TlsStore();
     private final Map<String, UpstreamGroup> httpGroups = new HashMap<>();
@@ -72,10 +79,16 @@ public final class ProxyRuntime implements AutoCloseable {
     private LbConfig applied = LbConfig.EMPTY;
 
     public ProxyRuntime(Settings settings) {
+        this(settings, InheritedSockets.none());
+    }
+
+    /** @param inherited listening sockets handed over by a previous process, claimed by address */
+    public ProxyRuntime(Settings settings, InheritedSockets inherited) {
         this.settings = settings;
         this.loops = Transport.eventLoops(settings.workers(), "kontena-lb");
         this.pools = new UpstreamPools(loops);
-        this.listeners = new Listeners(loops, settings.bindAddress());
+        this.connector = new UpstreamConnector(loops);
+        this.listeners = new Listeners(loops, settings.bindAddress(), settings.drainTimeout(), inherited);
     }
 
     /**
@@ -132,7 +145,7 @@ public final class ProxyRuntime implements AutoCloseable {
             g = new UpstreamGroup(name, upstreams, balance);
             groups.put(name, g);
         } else {
-            g.update(upstreams, balance).forEach(pools::closeIdle);
+            g.update(upstreams, balance).forEach(this::drain);
         }
         return g;
     }
@@ -142,10 +155,23 @@ public final class ProxyRuntime implements AutoCloseable {
             if (keep.contains(entry.getKey())) {
                 return false;
             }
-            List<Endpoint> removed = entry.getValue().update(List.of(), entry.getValue().balance());
-            removed.forEach(pools::closeIdle);
+            entry.getValue().retire().forEach(this::drain);
             return true;
         });
+    }
+
+    /**
+     * A removed endpoint takes no new work (its group no longer offers it) and its idle pooled connections close
+     * now; exchanges, tunnels and relays still using it may finish until the drain timeout, then are closed.
+     */
+    private void drain(Endpoint e) {
+        pools.closeIdle(e);
+        int removal = e.removals();
+        loops.schedule(() -> {
+            if (e.isDraining() && e.removals() == removal) {
+                connector.closeAll(e);
+            }
+        }, settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** HTTP/2 is not proxied yet: ALPN offers HTTP/1.1 only, which every HTTP/2 client falls back to. */
@@ -215,36 +241,48 @@ public final class ProxyRuntime implements AutoCloseable {
     }
 
     /**
+     * Runs {@code use} with the file descriptors of the listening sockets, none of which closes meanwhile: a
+     * hand-over sends them to a new process.
+     */
+    public synchronized void withListeningSockets(Consumer<List<FileDescriptor>> use) {
+        use.accept(listeners.sockets());
+    }
+
+    /** Closes the listeners; the connections they accepted drain. */
+    public synchronized void stopAccepting() {
+        listeners.closeAll();
+    }
+
+    /**
      * Stops accepting, lets open connections finish for up to the drain timeout, then closes what is left.
      */
     public void drainAndClose() {
-        synchronized (this) {
-            listeners.closeAll();
-        }
+        stopAccepting();
         long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
         while (openConnections() > 0 && System.nanoTime() < deadline) {
             try {
-                Thread.sleep(50); // waiting on the clients, not on a result of ours
+                Thread.sleep(20); // waiting on the clients, not on a result of ours
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
         }
-        if (openConnections() > 0) {
-            log.warn("drain timeout: closing {} connection(s) still open", openConnections());
-        }
         close();
     }
 
-    /** Client connections currently open. */
-    public int openConnections() {
-        return listeners.connections().size();
+    /** Client connections currently open, including those of closed listeners that still drain. */
+    public synchronized int openConnections() {
+        return listeners.connectionCount();
     }
 
     @Override
     public synchronized void close() {
         listeners.closeAll();
-        listeners.connections().close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        int left = listeners.connectionCount();
+        if (left > 0) {
+            log.warn("closing {} connection(s) still open", left);
+        }
+        listeners.closeConnections();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         log.debug("stopped");
     }

@@ -51,6 +51,31 @@ class UpstreamGroupTest {
     }
 
     @Test
+    void aRetiredGroupDrainsButServesRequestsRoutedBeforeItLeft() {
+        UpstreamGroup g = new UpstreamGroup("web", List.of(A, B), Balance.ROUND_ROBIN);
+        List<Endpoint> retired = g.retire();
+        assertThat(retired).extracting(Endpoint::upstream).containsExactly(A, B);
+        assertThat(retired).allMatch(Endpoint::isDraining);
+        assertThat(g.drainingEndpoints()).containsExactlyElementsOf(retired);
+        // Only a request that read the routing table before the change still holds this group.
+        assertThat(g.select(null, List.of())).isIn(retired);
+        assertThat(g.select(null, List.of(retired.get(0)))).isSameAs(retired.get(1));
+        assertThat(g.select(null, retired)).isNull();
+    }
+
+    @Test
+    void removalsAreCountedSoADrainDeadlineActsOnlyOnItsOwnRemoval() {
+        UpstreamGroup g = new UpstreamGroup("web", List.of(A, B), Balance.ROUND_ROBIN);
+        Endpoint b = g.endpoints().get(1);
+        g.update(List.of(A), Balance.ROUND_ROBIN);
+        int first = b.removals();
+        g.update(List.of(A, B), Balance.ROUND_ROBIN);
+        g.update(List.of(A), Balance.ROUND_ROBIN);
+        assertThat(b.isDraining()).isTrue();
+        assertThat(b.removals()).isNotEqualTo(first);
+    }
+
+    @Test
     void anUpstreamThatComesBackWhileDrainingGetsItsEndpointBack() {
         UpstreamGroup g = new UpstreamGroup("web", List.of(A, B), Balance.LEAST_CONN);
         Endpoint b = g.endpoints().get(1);

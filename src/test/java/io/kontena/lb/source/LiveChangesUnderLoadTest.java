@@ -10,167 +10,209 @@ import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
-import io.kontena.lb.testing.RawHttp;
+import io.kontena.lb.testing.RawServer;
+import io.kontena.lb.testing.SteadyLoad;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Applies hundreds of configuration changes while clients keep sending requests, and checks that no request
- * fails and that every answer came from an upstream that was valid for its service while the request ran.
+ * Applies hundreds of configuration changes (services, hosts, paths, upstreams, balance and TCP services added,
+ * changed and removed) while steady load of every kind runs: keep-alive requests, a new connection per request, long
+ * streamed responses, WebSocket sessions and TCP streams. No request or connection may fail, and every answer must
+ * come from an upstream that was valid for its route while the exchange was being set up.
  */
 class LiveChangesUnderLoadTest {
-    private static final int CHANGES = 250;
+    private static final int CHANGES = 220;
+    private static final Balance[] BALANCES = Balance.values();
+
+    /** Routes of the load; each is served in every configuration, by services that change around it. */
+    private static final SteadyLoad.Route APP = new SteadyLoad.Route("app.test", "/app");
+    private static final SteadyLoad.Route WEB = new SteadyLoad.Route("anything.test", "/web");
 
     @RegisterExtension
     final ProxyFixture lb = new ProxyFixture();
 
-    /** A configuration and the instant it became current. */
-    private record Applied(long startNanos, long endNanos, Set<String> webInstances) {
+    /** A configuration, when it was applied, and which instances may answer each route under it. */
+    private record Applied(long startNanos, long endNanos, Map<String, Set<String>> valid) {
     }
 
     @Test
-    void noRequestFailsAndEveryAnswerComesFromAValidUpstream() throws Exception {
-        List<WhoAmI> instances = new ArrayList<>();
+    void noRequestOrConnectionFailsAndEveryAnswerComesFromAValidUpstream() throws Exception {
+        List<WhoAmI> web = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            instances.add(lb.whoami("u" + i));
+            web.add(lb.whoami("u" + i));
         }
+        List<RawServer> tcp = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            tcp.add(greeter("g" + i));
+        }
+        int tcpPort = LbProcess.freePort();
         Random random = new Random(42);
         ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
         List<Applied> history = new CopyOnWriteArrayList<>();
-        apply(watcher, history, config(instances, Set.of(0, 1), Balance.ROUND_ROBIN, 0, false));
-        int port = lb.httpPort();
+        apply(watcher, history, new Generator(random, web, tcp, tcpPort).next(0));
+        int httpPort = lb.httpPort();
 
-        AtomicBoolean running = new AtomicBoolean(true);
-        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-        ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
-        AtomicInteger answered = new AtomicInteger();
-        ExecutorService clients = Executors.newFixedThreadPool(4);
-        List<Future<?>> load = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
-            boolean keepAlive = c % 2 == 0;
-            load.add(clients.submit(() -> {
-                RawHttp conn = null;
-                while (running.get()) {
-                    long start = System.nanoTime();
-                    try {
-                        if (conn == null || !keepAlive) {
-                            conn = new RawHttp(port);
-                        }
-                        RawHttp.Response r = conn.send("GET /web?n=1 HTTP/1.1\r\nHost: app.test\r\n"
-                                + (keepAlive ? "" : "Connection: close\r\n") + "\r\n").read();
-                        long end = System.nanoTime();
-                        if (r.status() != 200) {
-                            failures.add("status " + r.status() + ": " + r.text());
-                        } else {
-                            answers.add(new Answer(r.instance(), start, end));
-                        }
-                        answered.incrementAndGet();
-                        if (!keepAlive) {
-                            conn.close();
-                            conn = null;
-                        }
-                    } catch (Exception e) {
-                        failures.add("request failed: " + e);
-                        conn = null;
-                    }
-                }
-                return null;
-            }));
-        }
-
-        for (int i = 1; i <= CHANGES; i++) {
-            Set<Integer> members = new HashSet<>();
-            while (members.isEmpty()) {
-                for (int u = 0; u < instances.size(); u++) {
-                    if (random.nextInt(3) == 0) {
-                        members.add(u);
-                    }
-                }
+        Generator generator = new Generator(random, web, tcp, tcpPort);
+        SteadyLoad load = SteadyLoad.start(new SteadyLoad.Target(httpPort, List.of(APP, WEB), WEB, tcpPort));
+        try (load) {
+            load.awaitMore(1);
+            for (int i = 1; i <= CHANGES; i++) {
+                apply(watcher, history, generator.next(i));
+                Thread.sleep(random.nextInt(8)); // let exchanges run across the change; pacing, not synchronisation
             }
-            Balance balance = Balance.values()[random.nextInt(Balance.values().length)];
-            apply(watcher, history, config(instances, members, balance, i % 7, i % 3 == 0));
-            Thread.sleep(random.nextInt(8)); // let requests run across the change; pacing, not synchronisation
+            load.awaitMore(1); // every kind still served after the last change
         }
-        running.set(false);
-        for (Future<?> f : load) {
-            f.get(30, TimeUnit.SECONDS);
-        }
-        clients.shutdown();
 
         assertThat(watcher.generation()).isEqualTo(CHANGES + 1);
-        assertThat(failures).isEmpty();
-        for (Answer a : answers) {
-            assertThat(wasValid(history, a.instance(), a.start(), a.end()))
-                    .as("%s answered a request, so it must have been an upstream of web while the request ran", a)
+        assertThat(load.failures()).isEmpty();
+        for (SteadyLoad.Answer a : load.answers()) {
+            assertThat(wasValid(history, a))
+                    .as("%s: %s answered, so it must have served that route while the exchange was set up", a,
+                            a.instance())
                     .isTrue();
         }
-        assertThat(answered.get()).isGreaterThan(CHANGES);
-    }
-
-    private record Answer(String instance, long start, long end) {
+        for (SteadyLoad.Kind kind : SteadyLoad.Kind.values()) {
+            assertThat(load.count(kind)).as(kind.toString()).isGreaterThanOrEqualTo(2);
+        }
     }
 
     private static void apply(ConfigWatcher watcher, List<Applied> history, Config c) {
         long before = System.nanoTime();
         assertThat(watcher.offer(c.config())).isEmpty();
-        history.add(new Applied(before, System.nanoTime(), c.webInstances()));
+        history.add(new Applied(before, System.nanoTime(), c.valid()));
     }
 
     /**
-     * The instance was an upstream of web in a configuration current at some moment of [start, end]. A
-     * configuration is current from the start of its apply until the end of the next one's.
+     * The instance was valid for the answer's route in a configuration current at some moment between the start of
+     * the exchange and its answer. A configuration is current from the start of its apply until the end of the
+     * next one's.
      */
-    private static boolean wasValid(List<Applied> history, String instance, long start, long end) {
+    private static boolean wasValid(List<Applied> history, SteadyLoad.Answer answer) {
+        String route = answer.route() == null ? "tcp" : answer.route().path();
         for (int i = 0; i < history.size(); i++) {
             Applied a = history.get(i);
             long until = i + 1 < history.size() ? history.get(i + 1).endNanos() : Long.MAX_VALUE;
-            boolean overlaps = a.startNanos() <= end && until >= start;
-            if (overlaps && a.webInstances().contains(instance)) {
+            boolean overlaps = a.startNanos() <= answer.answeredNanos() && until >= answer.startNanos();
+            if (overlaps && a.valid().get(route).contains(answer.instance())) {
                 return true;
             }
         }
         return false;
     }
 
-    private record Config(LbConfig config, Set<String> webInstances) {
+    private record Config(LbConfig config, Map<String, Set<String>> valid) {
     }
 
-    /** "web" on /web with the given members, plus changing extra HTTP services and an optional TCP service. */
-    private static Config config(List<WhoAmI> instances, Set<Integer> members, Balance balance, int extras,
-                                 boolean withTcp) {
-        List<Upstream> ups = new ArrayList<>();
-        Set<String> names = new HashSet<>();
-        for (int m : members) {
-            ups.add(ProxyFixture.at(instances.get(m)));
-            names.add(instances.get(m).name());
+    /**
+     * Random configurations that always serve the load's routes, by services whose names, hosts, paths, upstreams
+     * and balance change, beside extra HTTP and TCP services that come and go.
+     */
+    private static final class Generator {
+        private final Random random;
+        private final List<WhoAmI> web;
+        private final List<RawServer> tcp;
+        private final int tcpPort;
+
+        Generator(Random random, List<WhoAmI> web, List<RawServer> tcp, int tcpPort) {
+            this.random = random;
+            this.web = web;
+            this.tcp = tcp;
+            this.tcpPort = tcpPort;
         }
-        List<HttpService> http = new ArrayList<>();
-        http.add(new HttpService("web", balance, List.of(), List.of("/web"), true, false, ups, Timeouts.DEFAULTS,
-                HeaderRules.NONE));
-        for (int e = 0; e < extras; e++) {
-            http.add(new HttpService("extra" + e, Balance.ROUND_ROBIN, List.of("extra" + e + ".test"), List.of(),
-                    false, false, List.of(ProxyFixture.at(instances.get(e % instances.size()))), Timeouts.DEFAULTS,
-                    HeaderRules.NONE));
+
+        Config next(int change) {
+            Map<String, Set<String>> valid = new HashMap<>();
+            List<HttpService> http = new ArrayList<>();
+            // "/web" for any host: path-only, renamed now and then (one service removed, another added).
+            Set<String> webNames = new HashSet<>();
+            List<String> webPaths = new ArrayList<>(List.of("/web"));
+            if (random.nextBoolean()) {
+                webPaths.add("/w" + random.nextInt(3));
+            }
+            http.add(service(change / 20 % 2 == 0 ? "web" : "web-v2", List.of(), webPaths, webNames));
+            valid.put(WEB.path(), webNames);
+            // app.test: by host only, or by host and path, with other hosts that come and go.
+            Set<String> appNames = new HashSet<>();
+            List<String> hosts = new ArrayList<>(List.of(APP.host()));
+            if (random.nextBoolean()) {
+                hosts.add("*.app" + random.nextInt(3) + ".test");
+            }
+            http.add(service("app", hosts, random.nextBoolean() ? List.of() : List.of(APP.path()), appNames));
+            valid.put(APP.path(), appNames);
+            for (int e = random.nextInt(5); e > 0; e--) {
+                http.add(service("extra" + e, List.of("e" + e + ".test"),
+                        random.nextBoolean() ? List.of() : List.of("/e" + random.nextInt(3)), new HashSet<>()));
+            }
+            http.sort(Comparator.comparing(HttpService::name));
+
+            // The load's TCP service on a fixed port, renamed now and then, and another that comes and goes.
+            List<Upstream> dbUpstreams = new ArrayList<>();
+            Set<String> dbNames = new HashSet<>();
+            for (int i : members(tcp.size())) {
+                dbUpstreams.add(new Upstream("127.0.0.1", tcp.get(i).port()));
+                dbNames.add("g" + i);
+            }
+            valid.put("tcp", dbNames);
+            List<TcpService> tcpServices = new ArrayList<>();
+            tcpServices.add(new TcpService(change / 30 % 2 == 0 ? "db" : "db-v2", balance(), tcpPort, dbUpstreams,
+                    Timeouts.DEFAULTS));
+            if (random.nextInt(3) == 0) {
+                tcpServices.add(ProxyFixture.tcp("cache", balance(),
+                        List.of(new Upstream("127.0.0.1", tcp.get(random.nextInt(tcp.size())).port()))));
+            }
+            tcpServices.sort(Comparator.comparing(TcpService::name));
+            return new Config(new LbConfig(Optional.of(0), http, tcpServices, List.of()), valid);
         }
-        http.sort(java.util.Comparator.comparing(HttpService::name));
-        List<TcpService> tcp = withTcp
-                ? List.of(ProxyFixture.tcp("db", Balance.LEAST_CONN, List.of(ProxyFixture.at(instances.get(0)))))
-                : List.of();
-        return new Config(new LbConfig(Optional.of(0), http, tcp, List.of()), names);
+
+        /** A service on a random non-empty subset of the WhoAmI instances, whose names go to {@code names}. */
+        private HttpService service(String name, List<String> hosts, List<String> paths, Set<String> names) {
+            List<Upstream> ups = new ArrayList<>();
+            for (int i : members(web.size())) {
+                ups.add(ProxyFixture.at(web.get(i)));
+                names.add(web.get(i).name());
+            }
+            return new HttpService(name, balance(), hosts, paths, random.nextBoolean(), false, ups,
+                    Timeouts.DEFAULTS, HeaderRules.NONE);
+        }
+
+        private Set<Integer> members(int of) {
+            Set<Integer> members = new HashSet<>();
+            while (members.isEmpty()) {
+                for (int i = 0; i < of; i++) {
+                    if (random.nextInt(3) == 0) {
+                        members.add(i);
+                    }
+                }
+            }
+            return members;
+        }
+
+        private Balance balance() {
+            return BALANCES[random.nextInt(BALANCES.length)];
+        }
+    }
+
+    /** Says its name, then echoes. */
+    private RawServer greeter(String name) throws IOException {
+        return lb.closeAfter(new RawServer((s, in, out) -> {
+            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            in.transferTo(out);
+        }));
     }
 }

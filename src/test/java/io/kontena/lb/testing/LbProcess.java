@@ -3,10 +3,12 @@ package io.kontena.lb.testing;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -23,11 +25,15 @@ public final class LbProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts {@code run --stack FILE --bind 127.0.0.1 --access-log=false} plus the given arguments. */
+    /**
+     * Starts {@code run --stack FILE --bind 127.0.0.1 --access-log=false} plus the given arguments. It logs as in
+     * production (operator messages at INFO), not as the tests do.
+     */
     public static LbProcess run(Path stack, List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
+        command.add("-Dlogback.configurationFile=" + productionLogging());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("io.kontena.lb.cli.Main");
@@ -36,6 +42,16 @@ public final class LbProcess implements AutoCloseable {
         Path log = Files.createTempFile("kontena-lb", ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new LbProcess(p, log);
+    }
+
+    /** The logging configuration of the main code, which the tests' own configuration hides on the class path. */
+    private static String productionLogging() throws IOException {
+        for (URL url : Collections.list(LbProcess.class.getClassLoader().getResources("logback.xml"))) {
+            if (!url.getPath().contains("test-classes")) {
+                return url.toString();
+            }
+        }
+        throw new IOException("no logback.xml of the main code on the class path");
     }
 
     /** A port that was free a moment ago, for a process that must be told its port in advance. */
@@ -61,6 +77,10 @@ public final class LbProcess implements AutoCloseable {
                 Thread.sleep(20);
             }
         }
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     /** Sends SIGTERM. */

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class ProxyFixture implements AfterEachCallback {
     private EventLoopGroup upstreamLoops;
     private ProxyRuntime runtime;
+    private Duration drainTimeout = ProxyRuntime.Settings.defaults().drainTimeout();
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     public WhoAmI whoami(String name) {
@@ -43,10 +44,19 @@ public final class ProxyFixture implements AfterEachCallback {
         return closeable;
     }
 
+    /** Sets the drain timeout of the runtime; call before it starts. */
+    public ProxyFixture drainTimeout(Duration timeout) {
+        if (runtime != null) {
+            throw new IllegalStateException("the runtime has started already");
+        }
+        drainTimeout = timeout;
+        return this;
+    }
+
     public ProxyRuntime runtime() {
         if (runtime == null) {
             runtime = new ProxyRuntime(ProxyRuntime.Settings.defaults().withBindAddress("127.0.0.1")
-                    .withAccessLog(false));
+                    .withAccessLog(false).withDrainTimeout(drainTimeout));
         }
         return runtime;
     }
@@ -74,6 +84,10 @@ public final class ProxyFixture implements AfterEachCallback {
 
     public static Upstream at(WhoAmI w) {
         return new Upstream("127.0.0.1", w.port());
+    }
+
+    public static Upstream at(RawServer s) {
+        return new Upstream("127.0.0.1", s.port());
     }
 
     public static HttpService http(String name, List<String> hosts, List<String> paths, WhoAmI... upstreams) {

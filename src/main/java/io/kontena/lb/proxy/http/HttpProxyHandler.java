@@ -3,6 +3,7 @@ package io.kontena.lb.proxy.http;
 import io.kontena.lb.balance.Endpoint;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Timeouts;
+import io.kontena.lb.proxy.DrainEvent;
 import io.kontena.lb.proxy.HttpTarget;
 import io.kontena.lb.proxy.Relay;
 import io.kontena.lb.proxy.Route;
@@ -64,6 +65,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private boolean firstRequest = true;
     private boolean discarding;
     private boolean readWanted;
+    /** The listener closed: this connection ends after its current or next answer. */
+    private boolean draining;
 
     // The exchange in progress; request == null between exchanges.
     private HttpRequest request;
@@ -179,7 +182,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         originalUri = req.uri();
         clientVersion = req.protocolVersion();
         startNanos = System.nanoTime();
-        keepAlive = HttpUtil.isKeepAlive(req);
+        keepAlive = HttpUtil.isKeepAlive(req) && !draining;
         hasBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
         upgrade = ProxyHeaders.isUpgrade(req);
         requestDone = false;
@@ -266,7 +269,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         reused = false;
-        lc.connector().connect(ctx.channel().eventLoop(), e.address(), target.service().timeouts().connect(), false,
+        lc.connector().connect(ctx.channel().eventLoop(), e, target.service().timeouts().connect(), false,
                 new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -572,6 +575,18 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         request = null;
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof DrainEvent) {
+            // An idle connection is not cut (a request may be on its way): its next answer says Connection: close.
+            draining = true;
+            if (request != null && !responseStarted) {
+                keepAlive = false;
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

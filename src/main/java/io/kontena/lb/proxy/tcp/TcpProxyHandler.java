@@ -55,7 +55,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         endpoint.begin();
-        connector.connect(client.eventLoop(), endpoint.address(), t.service().timeouts().connect(), true,
+        connector.connect(client.eventLoop(), endpoint, t.service().timeouts().connect(), true,
                 new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
