@@ -23,7 +23,11 @@ public final class LbProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts {@code run --stack FILE --bind 127.0.0.1 --access-log=false} plus the given arguments. */
+    /**
+     * Starts {@code run --stack FILE --bind 127.0.0.1 --access-log=false} plus the given arguments (which may turn
+     * the access log on again; it is written as in production only with {@code -Dlogback.configurationFile=logback.xml},
+     * as the tests' logging configuration leaves it out).
+     */
     public static LbProcess run(Path stack, List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -31,7 +35,10 @@ public final class LbProcess implements AutoCloseable {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("io.kontena.lb.cli.Main");
-        command.addAll(List.of("run", "--stack", stack.toString(), "--bind", "127.0.0.1", "--access-log=false"));
+        command.addAll(List.of("run", "--stack", stack.toString(), "--bind", "127.0.0.1"));
+        if (List.of(args).stream().noneMatch(a -> a.startsWith("--access-log"))) {
+            command.add("--access-log=false");
+        }
         command.addAll(List.of(args));
         Path log = Files.createTempFile("kontena-lb", ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
