@@ -294,6 +294,11 @@ public final class H2Client implements AutoCloseable {
             }
         }
 
+        /** Cancels the stream (RST_STREAM). */
+        public void cancel() {
+            stream.close().syncUninterruptibly();
+        }
+
         /** Reads the response of a paused exchange from now on. */
         public void resume() {
             stream.eventLoop().execute(() -> {

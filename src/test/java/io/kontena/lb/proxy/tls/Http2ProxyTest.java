@@ -4,6 +4,10 @@ import static io.kontena.lb.testing.ProxyFixture.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.HeaderRules;
+import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.testing.H2Client;
@@ -276,6 +280,52 @@ class Http2ProxyTest {
             assertThat(r.text()).isEqualTo("done");
             closer.join(10_000);
             assertThat(closer.isAlive()).isFalse();
+        }
+    }
+
+    @Test
+    void aStreamTheClientCancelsClosesItsUpstreamConnectionAndTheOthersGoOn() throws Exception {
+        RawServer upstream = lb.closeAfter(new RawServer((socket, in, out) -> {
+            String head = RawServer.readHead(in);
+            if (head.startsWith("GET /small ")) {
+                RawServer.write(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nsmall");
+                return;
+            }
+            RawServer.write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            while (true) { // until the proxy closes the connection
+                RawServer.write(out, chunk("more\n"));
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }));
+        lb.serveHttps(List.of(CERTIFICATE), http("stream", List.of(), List.of("/"), false, false, List.of(
+                new io.kontena.lb.config.Upstream("127.0.0.1", upstream.port()))));
+        try (H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
+            H2Client.Exchange endless = client.open("GET", "www.example.com", "/endless", Map.of(), true);
+            awaitTrue(() -> endless.received() > 0, "the body flowing");
+            endless.cancel();
+            awaitTrue(() -> upstream.finished() == 1, "the upstream connection closed");
+            assertThat(client.get("www.example.com", "/small").text()).isEqualTo("small");
+        }
+    }
+
+    @Test
+    void aStreamGets504WhenItsUpstreamIsTooSlowAnd408WhenItsBodyStalls() throws Exception {
+        WhoAmI web = lb.whoami("web-1");
+        lb.serveHttps(List.of(CERTIFICATE), new HttpService("web", Balance.ROUND_ROBIN, List.of(), List.of("/"),
+                false, false, List.of(ProxyFixture.at(web)),
+                Timeouts.DEFAULTS.withServer(Duration.ofMillis(300)).withClient(Duration.ofMillis(300)),
+                HeaderRules.NONE));
+        try (H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
+            assertThat(client.get("www.example.com", "/?wait=3000").status()).isEqualTo(504);
+            H2Client.Exchange stalled = client.open("POST", "www.example.com", "/", Map.of(), false);
+            stalled.send("a first piece and no more", false);
+            assertThat(stalled.head().get(10, TimeUnit.SECONDS).status().toString()).isEqualTo("408");
+            // the connection serves on
+            assertThat(client.get("www.example.com", "/").status()).isEqualTo(200);
         }
     }
 
