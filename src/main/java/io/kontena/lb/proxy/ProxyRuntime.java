@@ -86,7 +86,8 @@ public final class ProxyRuntime implements AutoCloseable {
     public synchronized List<Problem> apply(LbConfig config) {
         List<Problem> problems = new ArrayList<>();
         // Certificates first, so that a new HTTPS listener never serves without them.
-        config.https().ifPresent(h -> problems.addAll(tls.update(h.certificates(), h.settings())));
+        boolean tcpTls = config.tcp().stream().anyMatch(TcpService::terminateTls);
+        config.https().ifPresent(h -> problems.addAll(tls.update(h.certificates(), h.settings(), tcpTls)));
         Map<String, HttpTarget> http = new HashMap<>();
         for (HttpService s : config.http()) {
             http.put(s.name(), new HttpTarget(s, group(httpGroups, s.name(), s.upstreams(), s.balance())));
@@ -182,7 +183,16 @@ public final class ProxyRuntime implements AutoCloseable {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new TcpProxyHandler(() -> tcpTargets.get(key), connector));
+                TcpTarget target = tcpTargets.get(key);
+                TcpProxyHandler relay = new TcpProxyHandler(() -> tcpTargets.get(key), connector);
+                if (target != null && target.service().terminateTls()) {
+                    // The relay starts once the handshake is done; bytes read meanwhile wait for it.
+                    ch.pipeline().addLast(tls.newTcpSniHandler(),
+                            new AlpnHandoff((ctx, protocol) -> ctx.pipeline().addLast(relay)));
+                    ch.read();
+                } else {
+                    ch.pipeline().addLast(relay);
+                }
             }
         };
     }

@@ -133,6 +133,12 @@ public final class ProxyFixture implements AfterEachCallback {
         return new TcpService(name, balance, 0, upstreams, Timeouts.DEFAULTS.withConnect(Duration.ofSeconds(2)));
     }
 
+    /** A TCP service that terminates TLS with the load balancer's certificates. */
+    public static TcpService tcpTls(String name, List<Upstream> upstreams) {
+        return new TcpService(name, Balance.ROUND_ROBIN, 0, upstreams,
+                Timeouts.DEFAULTS.withConnect(Duration.ofSeconds(2)), true);
+    }
+
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
         if (runtime != null) {
