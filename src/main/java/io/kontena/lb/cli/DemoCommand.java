@@ -19,8 +19,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs a load balancer of a stack file together with demo upstreams: a 'whoami' server on",
-                "every loopback upstream address of the file, answering with its instance name and what it received."})
+        description = {"Runs a load balancer of a stack file together with demo upstreams: a 'whoami'",
+                "server on every loopback upstream address of the file, which answers with its",
+                "instance name and the request it received."})
 final class DemoCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(DemoCommand.class);
 
