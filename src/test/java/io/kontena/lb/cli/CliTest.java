@@ -178,6 +178,37 @@ class CliTest {
     }
 
     @Test
+    void lbChoosesAmongSeveralLoadBalancers() throws Exception {
+        Path stack = file("""
+                services:
+                  public:
+                    image: kontena/lb
+                  private:
+                    image: haproxy
+                    environment: [KONTENA_SERVICE_ROLE=lb]
+                  web:
+                    image: nginx
+                    links: [public]
+                    upstreams: ["10.0.0.1"]
+                  db:
+                    image: mysql
+                    environment: [KONTENA_LB_MODE=tcp, KONTENA_LB_EXTERNAL_PORT=3306]
+                    links: [private]
+                    upstreams: ["10.0.0.2:3306"]
+                """);
+        Result r = cli("validate", "--stack", stack.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).doesNotContain("\n").contains("several load balancer services")
+                .contains("public, private");
+        r = cli("validate", "--stack", stack.toString(), "--lb", "public");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("http  port 80").contains("  web").doesNotContain("db");
+        r = cli("validate", "--stack", stack.toString(), "--lb", "private");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("tcp   port 3306  -> db").doesNotContain("web");
+    }
+
+    @Test
     void unknownLbNameIsOneClearLine() throws Exception {
         Result r = cli("validate", "--stack", file(VALID).toString(), "--lb", "other_lb");
         assertThat(r.exit()).isEqualTo(1);

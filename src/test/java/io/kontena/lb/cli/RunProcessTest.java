@@ -59,6 +59,14 @@ class RunProcessTest {
                     links:
                       - lb
                     upstreams: ["127.0.0.1:%d"]
+                  broken:
+                    image: whoami
+                    environment:
+                      KONTENA_LB_VIRTUAL_PATH: /broken
+                      KONTENA_LB_BALANCE: fastest
+                    links:
+                      - lb
+                    upstreams: ["127.0.0.1:%2$d"]
                 """.formatted(port, web.port()));
         lb = LbProcess.run(stack, List.of("-Xmx64m", "-XX:MaxDirectMemorySize=64m"), "--access-log=true");
         lb.awaitListening(port);
@@ -97,6 +105,10 @@ class RunProcessTest {
         assertThat(r.instance()).isEqualTo("web-1");
         assertThat(r.echoed("request")).isEqualTo("GET /hello?x=1 HTTP/1.1");
         assertThat(RawHttp.get(port, "example.com", "/other").status()).isEqualTo(503);
+        // a rejected service is logged with its problem, and not served
+        assertThat(lb.stderr()).contains("broken: KONTENA_LB_BALANCE=fastest: unknown balance; "
+                + "expected roundrobin, source or leastconn");
+        assertThat(RawHttp.get(port, "example.com", "/broken/x").status()).isEqualTo(503);
     }
 
     /** The access log line that contains the text, once the process has written it (the log is asynchronous). */
