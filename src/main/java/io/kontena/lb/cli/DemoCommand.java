@@ -48,7 +48,12 @@ final class DemoCommand implements Callable<Integer> {
                 config.tcp().stream().map(s -> Map.entry(s.name(), s.upstreams())))
                 .forEach(e -> addLoopback(instances, e.getKey(), e.getValue()));
         instances.forEach((port, name) -> {
-            WhoAmI.start(name, "127.0.0.1", port, loops);
+            try {
+                WhoAmI.start(name, "127.0.0.1", port, loops);
+            } catch (Exception e) { // a failed bind arrives as a checked exception, thrown unchecked by Netty
+                throw new IllegalStateException("cannot start the whoami instance " + name + " on 127.0.0.1:" + port
+                        + ": " + e.getMessage() + "; is something else using the port?", e);
+            }
             log.info("whoami instance {} on 127.0.0.1:{}", name, port);
         });
     }

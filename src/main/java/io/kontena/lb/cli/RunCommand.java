@@ -54,11 +54,11 @@ final class RunCommand implements Callable<Integer> {
         LbConfig first;
         try {
             first = source.load();
+            beforeStart.accept(first);
         } catch (RuntimeException e) {
             runtime.close();
             throw e;
         }
-        beforeStart.accept(first);
         if (!watcher.offer(first).isEmpty()) {
             runtime.close();
             return 1;

@@ -31,6 +31,16 @@ public final class LbProcess implements AutoCloseable {
      * they set {@code --access-log}.
      */
     public static LbProcess run(Path stack, List<String> jvmOptions, String... args) throws IOException {
+        return start("run", stack, jvmOptions, args);
+    }
+
+    /** Starts {@code demo --stack FILE --bind 127.0.0.1} plus the given arguments, as {@link #run} does. */
+    public static LbProcess demo(Path stack, List<String> jvmOptions, String... args) throws IOException {
+        return start("demo", stack, jvmOptions, args);
+    }
+
+    private static LbProcess start(String subcommand, Path stack, List<String> jvmOptions, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -39,7 +49,7 @@ public final class LbProcess implements AutoCloseable {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("io.kontena.lb.cli.Main");
-        command.addAll(List.of("run", "--stack", stack.toString(), "--bind", "127.0.0.1"));
+        command.addAll(List.of(subcommand, "--stack", stack.toString(), "--bind", "127.0.0.1"));
         if (Arrays.stream(args).noneMatch(a -> a.startsWith("--access-log"))) {
             command.add("--access-log=false");
         }
