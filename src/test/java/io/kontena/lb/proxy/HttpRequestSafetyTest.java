@@ -41,11 +41,10 @@ class HttpRequestSafetyTest {
      * An HTTP/1.1 upstream that records every request line it parses, reading each body by its framing as
      * received, and answers each with "ok".
      */
-    private RawServer recordingUpstream(List<String> requestLines, List<String> heads) throws IOException {
+    private RawServer recordingUpstream(List<String> requestLines) throws IOException {
         return lb.closeAfter(new RawServer((s, in, out) -> {
             String head;
             while ((head = RawServer.readHead(in)) != null) {
-                heads.add(head);
                 requestLines.add(head.substring(0, head.indexOf("\r\n")));
                 String lower = head.toLowerCase(Locale.ROOT);
                 if (lower.contains("\r\ntransfer-encoding:")) {
@@ -115,7 +114,7 @@ class HttpRequestSafetyTest {
     })
     void aRequestHiddenInAnAmbiguousBodyNeverReachesTheUpstream(String framing) throws Exception {
         List<String> requests = new CopyOnWriteArrayList<>();
-        RawServer up = recordingUpstream(requests, new CopyOnWriteArrayList<>());
+        RawServer up = recordingUpstream(requests);
         lb.serve(http("web", Balance.ROUND_ROBIN, List.of(new Upstream("127.0.0.1", up.port()))));
         String hidden = "GET /hidden HTTP/1.1\r\nHost: a\r\nX: ";
         String body = "0\r\n\r\n" + hidden;
@@ -190,6 +189,19 @@ class HttpRequestSafetyTest {
         try (RawHttp c = new RawHttp(lb.httpPort())) {
             assertThat(c.send("GET / HTTP/1.2\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
         }
+    }
+
+    @Test
+    void connectIsNotServed() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        RawServer up = recordingUpstream(requests);
+        lb.serve(http("web", Balance.ROUND_ROBIN, List.of(new Upstream("127.0.0.1", up.port()))));
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            RawHttp.Response r = c.send("CONNECT 10.0.0.1:22 HTTP/1.1\r\nHost: 10.0.0.1:22\r\n\r\n").read();
+            assertThat(r.status()).isEqualTo(501);
+            assertThat(c.isClosedByPeer()).isTrue();
+        }
+        assertThat(requests).isEmpty();
     }
 
     @Test

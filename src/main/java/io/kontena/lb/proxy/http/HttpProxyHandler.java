@@ -203,6 +203,12 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             respondLocal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "Only HTTP/1.x is spoken here.");
             return;
         }
+        if (method.equals(HttpMethod.CONNECT)) {
+            // A tunnel to a host the client names is a forward proxy's job; the codecs would garble it anyway.
+            keepAlive = false;
+            respondLocal(HttpResponseStatus.NOT_IMPLEMENTED, "CONNECT is not served by a load balancer.");
+            return;
+        }
         if (req.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
             // The upstream might pick another of them than routing did (RFC 9112, section 3.2).
             keepAlive = false;
