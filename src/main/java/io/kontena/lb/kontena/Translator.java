@@ -96,13 +96,15 @@ public final class Translator {
                 continue;
             }
             Optional<String> firstLb = service.links().stream()
-                    .map(Link::service).filter(lbNames::contains).findFirst();
+                    .filter(this::mayBeInThisStack).map(Link::service).filter(lbNames::contains).findFirst();
             boolean mentionsLb = ServiceVariables.mentionsLb(service.environment());
-            if (firstLb.isEmpty() && mentionsLb) {
+            // A link into another stack may well be to that stack's load balancer, which is not this one's business.
+            boolean linksElsewhere = !service.links().stream().allMatch(this::mayBeInThisStack);
+            if (firstLb.isEmpty() && mentionsLb && !linksElsewhere) {
                 checkLinks(service);
                 problems.add(service.name(), "links", linksAsGiven(service), "the service sets KONTENA_LB_* "
-                        + "variables but links to no load balancer, so they do nothing; add one of these to its "
-                        + "links: " + String.join(", ", lbNames));
+                        + "variables but links to no load balancer, so they do nothing" + notLoadBalancers(service)
+                        + "; add one of these to its links: " + String.join(", ", lbNames));
             } else if (firstLb.equals(Optional.of(lb.name()))) {
                 int before = problems.count();
                 if (mentionsLb) {
@@ -111,6 +113,7 @@ public final class Translator {
                 balanced(service, before);
             }
         }
+        LoadBalancerVariables.check(lb, problems);
         boolean httpNeeded = !http.isEmpty() || ports.publishes(PortClaims.HTTP);
         certificates.problems().forEach(p -> problems.add(p.subject(), p.key(), p.value(), p.message()));
         Optional<Https> https = certificates.certificates().isEmpty() ? Optional.empty() : Optional.of(
@@ -185,6 +188,19 @@ public final class Translator {
         problems.add(service.name(), ServiceVariables.DEFAULT_SERVICE,
                 service.environment().get(ServiceVariables.DEFAULT_SERVICE),
                 "service '" + defaultService.get() + "' is already the default service; only one service can be");
+    }
+
+    /** Whether a link may name a service of this stack: it names no stack, or this one, or this one has no name. */
+    private boolean mayBeInThisStack(Link link) {
+        return link.stack().isEmpty() || stack.linkName().isEmpty() || link.stack().equals(stack.linkName());
+    }
+
+    /** "; 'db' is not a load balancer (...)" for the linked services of this stack that exist but are no LB. */
+    private String notLoadBalancers(StackService service) {
+        List<String> others = service.links().stream().map(Link::service)
+                .filter(name -> stack.service(name).isPresent()).distinct().map(name -> "'" + name + "'").toList();
+        return others.isEmpty() ? "" : "; " + String.join(", ", others) + (others.size() == 1 ? " is not a load balancer" : " are not load balancers")
+                + " (" + LB_RULE + ")";
     }
 
     /** Links within this stack must name one of its services; links into other stacks cannot be checked here. */

@@ -115,11 +115,7 @@ public final class StackFileSource implements AutoCloseable {
     }
 
     private byte[] readBytes() {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read " + file + ": " + e);
-        }
+        return StackFile.bytes(file);
     }
 
     private void watch() {

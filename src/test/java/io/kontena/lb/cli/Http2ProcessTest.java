@@ -62,7 +62,7 @@ class Http2ProcessTest {
                         links: [lb]
                         upstreams: ["127.0.0.1:%d"]
                     """.formatted(port, certificate.bundle().indent(8), web.port(), api.port()));
-            try (LbProcess lb = LbProcess.run(stack, List.of("-Dlogback.configurationFile=logback.xml"),
+            try (LbProcess lb = LbProcess.run(stack, List.of(),
                     "--access-log=true").awaitListening(port)) {
                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
                         .sslContext(trusting(certificate)).connectTimeout(Duration.ofSeconds(5)).build();

@@ -563,7 +563,49 @@ class TranslatorTest {
 
             assertThat(config.http()).isEmpty();
             assertProblem(onlyProblem(config), "web", "links", "db",
-                    "KONTENA_LB_* variables but links to no load balancer", "do nothing", "links: lb");
+                    "KONTENA_LB_* variables but links to no load balancer", "do nothing",
+                    "'db' is not a load balancer (a service whose image contains kontena/lb", "links: lb");
+        }
+
+        @Test
+        void variablesOfTheLoadBalancerThatItDoesNotActOnAreProblems() {
+            LbConfig config = translate("""
+                    lb:
+                      image: kontena/lb:latest
+                      environment:
+                        KONTENA_LB_HEALTH_URI: /health
+                        KONTENA_LB_VIRTUAL_HOSTS: example.com
+                        KONTENA_LB_ssl_ciphers: ECDHE-RSA-AES128-GCM-SHA256
+                        KONTENA_LB_STATS: "on"
+                        KONTENA_LB_HTTP2: "false"
+                    """ + service("web"));
+
+            assertThat(config.http()).extracting(HttpService::name).containsExactly("web");
+            assertThat(config.problems()).hasSize(4);
+            assertProblem(config.problems().get(0), "lb", "KONTENA_LB_HEALTH_URI", "/health", "not supported yet");
+            assertProblem(config.problems().get(1), "lb", "KONTENA_LB_VIRTUAL_HOSTS", "example.com",
+                    "a variable of a balanced service", "services that link to lb");
+            assertProblem(config.problems().get(2), "lb", "KONTENA_LB_ssl_ciphers", "ECDHE-RSA-AES128-GCM-SHA256",
+                    "case-sensitive; did you mean KONTENA_LB_SSL_CIPHERS?");
+            assertProblem(config.problems().get(3), "lb", "KONTENA_LB_STATS", "on", "unknown variable",
+                    "KONTENA_LB_DEFAULT_CERT, KONTENA_LB_HTTP2, KONTENA_LB_SSL_CIPHERS");
+        }
+
+        @Test
+        void aLinkToAnotherStacksLoadBalancerIsNoneOfThisOnesBusiness() {
+            LbConfig config = translate("stack: shop\nservices:\n" + (LB + """
+                    web:
+                      image: nginx
+                      links: [other/lb]
+                      environment: [KONTENA_LB_VIRTUAL_HOSTS=example.com]
+                    api:
+                      image: nginx
+                      links: [shop/lb]
+                      environment: [KONTENA_LB_VIRTUAL_PATH=/api]
+                    """).indent(2));
+
+            assertThat(config.problems()).isEmpty();
+            assertThat(config.http()).extracting(HttpService::name).containsExactly("api");
         }
 
         @Test
