@@ -77,6 +77,8 @@ public final class ProxyRuntime implements AutoCloseable {
         this.loops = Transport.eventLoops(settings.workers(), "kontena-lb");
         this.pools = new UpstreamPools(loops);
         this.listeners = new Listeners(loops, settings.bindAddress());
+        // Certificates expire while nothing changes: remind the operator daily, as at each change.
+        loops.next().scheduleAtFixedRate(tls::logExpiring, 1, 1, TimeUnit.DAYS);
     }
 
     /**

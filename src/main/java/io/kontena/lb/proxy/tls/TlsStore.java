@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -148,6 +149,15 @@ public final class TlsStore implements Mapping<String, SslContext> {
     // messages from the TLS libraries name what failed, never the key itself
     private static String reason(Throwable e) {
         return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    /** Logs a warning for each served certificate that expired or expires soon; the runtime calls it daily. */
+    public void logExpiring() {
+        Instant now = clock.instant();
+        for (ServedCertificate c : served()) {
+            CertificateExpiry.warning(c.notAfter(), now).ifPresent(w ->
+                    log.warn("{} ({}): certificate {}", c.origin(), String.join(", ", c.dnsNames()), w));
+        }
     }
 
     /** Whether there is any certificate: a TLS listener is only worth opening when there is. */
