@@ -63,7 +63,8 @@ public final class ProxyRuntime implements AutoCloseable {
     private final UpstreamPools pools;
     private final UpstreamConnector connector = new UpstreamConnector();
     private final Listeners listeners;
-    private final TlsStore tls = new TlsStore();
+    /** Made when a configuration first has certificates: loading the TLS libraries takes a good part of a second. */
+    private TlsStore tls;
     private final Map<String, UpstreamGroup> httpGroups = new HashMap<>();
     private final Map<String, UpstreamGroup> tcpGroups = new HashMap<>();
 
@@ -85,7 +86,7 @@ public final class ProxyRuntime implements AutoCloseable {
     public synchronized List<Problem> apply(LbConfig config) {
         List<Problem> problems = new ArrayList<>();
         // Certificates first, so that a new HTTPS listener never serves without them.
-        config.https().ifPresent(h -> problems.addAll(tls.update(h.certificates(), withoutHttp2(h.settings()))));
+        config.https().ifPresent(h -> problems.addAll(tls().update(h.certificates(), withoutHttp2(h.settings()))));
         Map<String, HttpTarget> http = new HashMap<>();
         for (HttpService s : config.http()) {
             http.put(s.name(), new HttpTarget(s, group(httpGroups, s.name(), s.upstreams(), s.balance())));
@@ -125,6 +126,13 @@ public final class ProxyRuntime implements AutoCloseable {
         return problems;
     }
 
+    private TlsStore tls() {
+        if (tls == null) {
+            tls = new TlsStore();
+        }
+        return tls;
+    }
+
     private UpstreamGroup group(Map<String, UpstreamGroup> groups, String name,
                                 List<io.kontena.lb.config.Upstream> upstreams, io.kontena.lb.config.Balance balance) {
         UpstreamGroup g = groups.get(name);
@@ -157,10 +165,11 @@ public final class ProxyRuntime implements AutoCloseable {
         if (key.protocol() == ListenerKey.Protocol.HTTPS) {
             HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "https",
                     settings.accessLog(), REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT);
+            TlsStore store = tls();
             return new ChannelInitializer<>() {
                 @Override
                 protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(tls.newSniHandler(),
+                    ch.pipeline().addLast(store.newSniHandler(),
                             new AlpnHandoff((ctx, protocol) -> HttpProxyHandler.initPipeline(ctx.pipeline(), lc)));
                     // Auto-read is off and nothing else asks for the client's hello yet.
                     ch.read();
