@@ -27,6 +27,10 @@ public final class LbProcess implements AutoCloseable {
     public static LbProcess run(Path stack, List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String leakDetection = System.getProperty("io.netty.leakDetection.level");
+        if (leakDetection != null) {
+            command.add("-Dio.netty.leakDetection.level=" + leakDetection); // as strict as the tests themselves
+        }
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
