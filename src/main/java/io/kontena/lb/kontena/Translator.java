@@ -190,8 +190,11 @@ public final class Translator {
     private String notLoadBalancers(StackService service) {
         List<String> others = service.links().stream().map(Link::service)
                 .filter(name -> stack.service(name).isPresent()).distinct().map(name -> "'" + name + "'").toList();
-        return others.isEmpty() ? "" : "; " + String.join(", ", others) + (others.size() == 1 ? " is not a load balancer" : " are not load balancers")
-                + " (" + LB_RULE + ")";
+        if (others.isEmpty()) {
+            return "";
+        }
+        return "; " + String.join(", ", others)
+                + (others.size() == 1 ? " is not a load balancer" : " are not load balancers") + " (" + LB_RULE + ")";
     }
 
     /** Links within this stack must name one of its services; links into other stacks cannot be checked here. */
