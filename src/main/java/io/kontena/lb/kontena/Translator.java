@@ -31,6 +31,7 @@ public final class Translator {
     private final List<HttpService> http = new ArrayList<>();
     private final List<TcpService> tcp = new ArrayList<>();
     private Optional<String> defaultService = Optional.empty();
+    private final CertificateBundles.Result certificates;
 
     private Translator(Stack stack, StackService lb, List<String> lbNames) {
         this.stack = stack;
@@ -38,6 +39,7 @@ public final class Translator {
         this.lbNames = lbNames;
         this.ports = ListenPorts.of(lb, problems);
         this.claims = new PortClaims(ports);
+        this.certificates = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
     }
 
     /** Whether the service is a load balancer: its image contains kontena/lb or it has KONTENA_SERVICE_ROLE=lb. */
@@ -113,10 +115,10 @@ public final class Translator {
         }
         LoadBalancerVariables.check(lb, problems);
         boolean httpNeeded = !http.isEmpty() || ports.publishes(PortClaims.HTTP);
-        CertificateBundles.Result tls = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
-        tls.problems().forEach(p -> problems.add(p.subject(), p.key(), p.value(), p.message()));
-        Optional<Https> https = tls.certificates().isEmpty() ? Optional.empty() : Optional.of(
-                new Https(ports.listenPort(PortClaims.HTTPS), tls.certificates(), tls.settings(), tls.warnings()));
+        certificates.problems().forEach(p -> problems.add(p.subject(), p.key(), p.value(), p.message()));
+        Optional<Https> https = certificates.certificates().isEmpty() ? Optional.empty() : Optional.of(
+                new Https(ports.listenPort(PortClaims.HTTPS), certificates.certificates(), certificates.settings(),
+                        certificates.warnings()));
         return new LbConfig(httpNeeded ? Optional.of(ports.listenPort(PortClaims.HTTP)) : Optional.empty(),
                 http, tcp, problems.list(), https);
     }
@@ -134,6 +136,13 @@ public final class Translator {
             if (settings.externalPort() != 0) {
                 claimExternalPort(service, settings.externalPort());
             }
+            if (settings.terminateTls() && certificates.certificates().isEmpty()) {
+                problems.add(name, ServiceVariables.TLS, service.environment().get(ServiceVariables.TLS),
+                        "the load balancer has no valid certificate to terminate TLS with; give the load balancer "
+                                + "service " + CertificateBundles.SSL_CERTS + " or " + CertificateBundles.SSL_CERT_PREFIX
+                                + "<name>, or relay TLS untouched with " + ServiceVariables.TLS + "="
+                                + ServiceVariables.TLS_PASSTHROUGH);
+            }
         }
         if (settings.isHttp() && settings.defaultService()) {
             claimDefault(service);
@@ -143,7 +152,7 @@ public final class Translator {
         }
         if (settings.isTcp()) {
             tcp.add(new TcpService(name, settings.balance(), ports.listenPort(settings.externalPort()),
-                    upstreams, settings.timeouts()));
+                    upstreams, settings.timeouts(), settings.terminateTls()));
         } else {
             http.add(new HttpService(name, settings.balance(), settings.virtualHosts(), settings.virtualPaths(),
                     settings.keepVirtualPath(), settings.defaultService(), upstreams, settings.timeouts(),

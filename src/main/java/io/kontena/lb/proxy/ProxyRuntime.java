@@ -6,16 +6,17 @@ import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
+import io.kontena.lb.proxy.http.Http2Frontend;
 import io.kontena.lb.proxy.http.HttpListenerContext;
 import io.kontena.lb.proxy.http.HttpProxyHandler;
 import io.kontena.lb.proxy.http.UpstreamPools;
 import io.kontena.lb.proxy.tcp.TcpProxyHandler;
 import io.kontena.lb.proxy.tls.AlpnHandoff;
 import io.kontena.lb.proxy.tls.TlsStore;
-import io.kontena.lb.config.TlsSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -85,7 +86,8 @@ public final class ProxyRuntime implements AutoCloseable {
     public synchronized List<Problem> apply(LbConfig config) {
         List<Problem> problems = new ArrayList<>();
         // Certificates first, so that a new HTTPS listener never serves without them.
-        config.https().ifPresent(h -> problems.addAll(tls.update(h.certificates(), withoutHttp2(h.settings()))));
+        boolean tcpTls = config.tcp().stream().anyMatch(TcpService::terminateTls);
+        config.https().ifPresent(h -> problems.addAll(tls.update(h.certificates(), h.settings(), tcpTls)));
         Map<String, HttpTarget> http = new HashMap<>();
         for (HttpService s : config.http()) {
             http.put(s.name(), new HttpTarget(s, group(httpGroups, s.name(), s.upstreams(), s.balance())));
@@ -148,11 +150,6 @@ public final class ProxyRuntime implements AutoCloseable {
         });
     }
 
-    /** HTTP/2 is not proxied yet: ALPN offers HTTP/1.1 only, which every HTTP/2 client falls back to. */
-    private static TlsSettings withoutHttp2(TlsSettings settings) {
-        return new TlsSettings(settings.ciphers(), settings.defaultCertificate(), false);
-    }
-
     private ChannelInitializer<Channel> childInit(ListenerKey key) {
         if (key.protocol() == ListenerKey.Protocol.HTTPS) {
             HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "https",
@@ -161,7 +158,13 @@ public final class ProxyRuntime implements AutoCloseable {
                 @Override
                 protected void initChannel(Channel ch) {
                     ch.pipeline().addLast(tls.newSniHandler(),
-                            new AlpnHandoff((ctx, protocol) -> HttpProxyHandler.initPipeline(ctx.pipeline(), lc)));
+                            new AlpnHandoff((ctx, protocol) -> {
+                                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                    Http2Frontend.initPipeline(ctx.pipeline(), lc);
+                                } else {
+                                    HttpProxyHandler.initPipeline(ctx.pipeline(), lc);
+                                }
+                            }));
                     // Auto-read is off and nothing else asks for the client's hello yet.
                     ch.read();
                 }
@@ -180,7 +183,16 @@ public final class ProxyRuntime implements AutoCloseable {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new TcpProxyHandler(() -> tcpTargets.get(key), connector));
+                TcpTarget target = tcpTargets.get(key);
+                TcpProxyHandler relay = new TcpProxyHandler(() -> tcpTargets.get(key), connector);
+                if (target != null && target.service().terminateTls()) {
+                    // The relay starts once the handshake is done; bytes read meanwhile wait for it.
+                    ch.pipeline().addLast(tls.newTcpSniHandler(),
+                            new AlpnHandoff((ctx, protocol) -> ctx.pipeline().addLast(relay)));
+                    ch.read();
+                } else {
+                    ch.pipeline().addLast(relay);
+                }
             }
         };
     }

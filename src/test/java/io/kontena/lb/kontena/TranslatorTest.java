@@ -786,6 +786,58 @@ class TranslatorTest {
     }
 
     @Nested
+    class TcpTls {
+        private final String lbWithCertificate = LB + "  environment:\n    SSL_CERTS: |\n"
+                + io.kontena.lb.testing.TestCertificates.cert("db.example.com").build().bundle().indent(6);
+
+        @Test
+        void terminateUsesTheLoadBalancersCertificates() {
+            LbConfig config = translate(lbWithCertificate
+                    + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=terminate", "-", "10.0.0.1:5432"));
+
+            assertThat(config.problems()).isEmpty();
+            assertThat(config.tcp()).containsExactly(new TcpService("db", Balance.ROUND_ROBIN, 5000,
+                    List.of(new Upstream("10.0.0.1", 5432)), Timeouts.DEFAULTS, true));
+            assertThat(config.https()).isPresent();
+        }
+
+        @Test
+        void passthroughIsTheDefaultAndCanBeSaid() {
+            LbConfig config = translate(LB + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=Passthrough",
+                    "-", "10.0.0.1"));
+
+            assertThat(config.problems()).isEmpty();
+            assertThat(config.tcp()).extracting(TcpService::terminateTls).containsExactly(false);
+        }
+
+        @Test
+        void terminateWithoutACertificateIsAProblemThatSaysWhatToGive() {
+            LbConfig config = translate(LB + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=terminate",
+                    "-", "10.0.0.1"));
+
+            assertThat(config.tcp()).isEmpty();
+            assertProblem(onlyProblem(config), "db", "KONTENA_LB_TLS", "terminate",
+                    "no valid certificate", "SSL_CERTS", "SSL_CERT_<name>", "KONTENA_LB_TLS=passthrough");
+        }
+
+        @Test
+        void anUnknownValueNamesTheValidOnes() {
+            LbConfig config = translate(lbWithCertificate
+                    + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=on", "-", "10.0.0.1"));
+
+            assertProblem(onlyProblem(config), "db", "KONTENA_LB_TLS", "on", "expected terminate", "passthrough");
+        }
+
+        @Test
+        void httpServicesGetTlsFromTheHttpsListenerInstead() {
+            LbConfig config = translate(lbWithCertificate + service("web", "KONTENA_LB_TLS=terminate"));
+
+            assertProblem(onlyProblem(config), "web", "KONTENA_LB_TLS", "terminate",
+                    "applies only to KONTENA_LB_MODE=tcp", "HTTPS port (443)");
+        }
+    }
+
+    @Nested
     class Output {
         static final String MESSY = LB + service("web", "KONTENA_LB_MODE=x") + service("api", "KONTENA_LB_FOO=1")
                 + service("db", "KONTENA_LB_MODE=tcp") + service("ok") + """
