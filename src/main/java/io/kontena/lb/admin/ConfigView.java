@@ -47,6 +47,7 @@ public final class ConfigView {
         m.put("name", s.name());
         m.put("balance", balance(s.balance()));
         m.put("port", s.port());
+        m.put("tls", s.terminateTls() ? "terminate" : "passthrough");
         m.put("upstreams", upstreams(s.upstreams()));
         return m;
     }

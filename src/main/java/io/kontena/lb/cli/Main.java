@@ -29,6 +29,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(new OneLineErrors());
+        cli.setParameterExceptionHandler(Main::usageMistake);
         return cli;
     }
 
@@ -43,6 +44,14 @@ public final class Main implements Runnable {
             String v = Main.class.getPackage().getImplementationVersion();
             return new String[] {"kontena-lb " + (v == null ? "development build" : v)};
         }
+    }
+
+    /** A mistake on the command line is one line on stderr, pointing at the help, and exit status 2. */
+    private static int usageMistake(CommandLine.ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        cli.getErr().println("error: " + e.getMessage() + " (see '" + cli.getCommandSpec().qualifiedName()
+                + " --help')");
+        return 2;
     }
 
     /** A user's mistake is one line on stderr and exit status 2, not a stack trace. */

@@ -21,9 +21,10 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs a load balancer service of a stack file, balancing the services linked to it.",
-                "Every saved change of the file applies without a restart (SIGHUP re-reads it as well);",
-                "SIGTERM stops accepting, lets open requests finish (up to the drain timeout) and exits."})
+        description = {"Runs a load balancer service of a stack file for the services linked to it.",
+                "A saved change of the file applies without a restart; SIGHUP re-reads it too.",
+                "SIGTERM stops accepting, lets open requests finish (up to the drain timeout)",
+                "and exits."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
@@ -53,11 +54,11 @@ final class RunCommand implements Callable<Integer> {
         LbConfig first;
         try {
             first = source.load();
+            beforeStart.accept(first);
         } catch (RuntimeException e) {
             runtime.close();
             throw e;
         }
-        beforeStart.accept(first);
         if (!watcher.offer(first).isEmpty()) {
             runtime.close();
             return 1;
