@@ -8,8 +8,10 @@ import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Upstream;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -25,6 +27,8 @@ public final class Translator {
     private final Stack stack;
     private final StackService lb;
     private final List<String> lbNames;
+    /** In file order; a set, since every linked name is looked up in it (10,000 services are 10,000 lookups). */
+    private final Set<String> serviceNames;
     private final Problems problems = new Problems();
     private final ListenPorts ports;
     private final PortClaims claims;
@@ -37,6 +41,8 @@ public final class Translator {
         this.stack = stack;
         this.lb = lb;
         this.lbNames = lbNames;
+        this.serviceNames = stack.services().stream().map(StackService::name)
+                .collect(Collectors.toCollection(LinkedHashSet::new));
         this.ports = ListenPorts.of(lb, problems);
         this.claims = new PortClaims(ports);
         this.certificates = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
@@ -199,21 +205,23 @@ public final class Translator {
     private String notLoadBalancers(StackService service) {
         List<String> others = service.links().stream().map(Link::service)
                 .filter(name -> stack.service(name).isPresent()).distinct().map(name -> "'" + name + "'").toList();
-        return others.isEmpty() ? "" : "; " + String.join(", ", others) + (others.size() == 1 ? " is not a load balancer" : " are not load balancers")
-                + " (" + LB_RULE + ")";
+        if (others.isEmpty()) {
+            return "";
+        }
+        return "; " + String.join(", ", others)
+                + (others.size() == 1 ? " is not a load balancer" : " are not load balancers") + " (" + LB_RULE + ")";
     }
 
     /** Links within this stack must name one of its services; links into other stacks cannot be checked here. */
     private void checkLinks(StackService service) {
-        List<String> names = stack.services().stream().map(StackService::name).toList();
         for (Link link : service.links()) {
             boolean otherStack = link.stack().isPresent() && !link.stack().equals(stack.linkName());
-            if (otherStack || names.contains(link.service())) {
+            if (otherStack || serviceNames.contains(link.service())) {
                 continue;
             }
             problems.add(service.name(), "links", link.toString(), "no service '" + link.service()
-                    + "' in this stack" + Suggestions.closest(link.service(), names)
-                    .map(n -> "; did you mean '" + n + "'?").orElse("; its services are: " + String.join(", ", names)));
+                    + "' in this stack" + Suggestions.closest(link.service(), serviceNames).map(n -> "; did you mean '"
+                    + n + "'?").orElse("; its services are: " + String.join(", ", serviceNames)));
         }
     }
 

@@ -64,7 +64,11 @@ public final class ProxyRuntime implements AutoCloseable {
     private final UpstreamPools pools;
     private final UpstreamConnector connector = new UpstreamConnector();
     private final Listeners listeners;
-    private final TlsStore tls = new TlsStore();
+    /**
+     * Made when a configuration first uses TLS: loading the TLS libraries takes about 170 ms of a one-core start.
+     * Read by the event loops when a TCP service that terminates TLS gets a connection.
+     */
+    private volatile TlsStore tls;
     private final Map<String, UpstreamGroup> httpGroups = new HashMap<>();
     private final Map<String, UpstreamGroup> tcpGroups = new HashMap<>();
 
@@ -89,7 +93,10 @@ public final class ProxyRuntime implements AutoCloseable {
         List<Problem> problems = new ArrayList<>();
         // Certificates first, so that a new HTTPS listener never serves without them.
         boolean tcpTls = config.tcp().stream().anyMatch(TcpService::terminateTls);
-        config.https().ifPresent(h -> problems.addAll(tls.update(h.certificates(), h.settings(), tcpTls)));
+        if (tcpTls) {
+            tls(); // before the TCP targets that terminate TLS are published
+        }
+        config.https().ifPresent(h -> problems.addAll(tls().update(h.certificates(), h.settings(), tcpTls)));
         Map<String, HttpTarget> http = new HashMap<>();
         for (HttpService s : config.http()) {
             http.put(s.name(), new HttpTarget(s, group(httpGroups, s.name(), s.upstreams(), s.balance())));
@@ -129,6 +136,13 @@ public final class ProxyRuntime implements AutoCloseable {
         return problems;
     }
 
+    private TlsStore tls() {
+        if (tls == null) {
+            tls = new TlsStore();
+        }
+        return tls;
+    }
+
     private UpstreamGroup group(Map<String, UpstreamGroup> groups, String name,
                                 List<io.kontena.lb.config.Upstream> upstreams, io.kontena.lb.config.Balance balance) {
         UpstreamGroup g = groups.get(name);
@@ -156,10 +170,11 @@ public final class ProxyRuntime implements AutoCloseable {
         if (key.protocol() == ListenerKey.Protocol.HTTPS) {
             HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "https",
                     settings.accessLog(), REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT);
+            TlsStore store = tls();
             return new ChannelInitializer<>() {
                 @Override
                 protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(tls.newSniHandler(),
+                    ch.pipeline().addLast(store.newSniHandler(),
                             new AlpnHandoff((ctx, protocol) -> {
                                 if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
                                     Http2Frontend.initPipeline(ctx.pipeline(), lc);

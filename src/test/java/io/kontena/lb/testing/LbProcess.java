@@ -1,5 +1,6 @@
 package io.kontena.lb.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The load balancer as a separate process ({@code kontena-lb run}), for what only a process shows: signals,
@@ -43,11 +45,13 @@ public final class LbProcess implements AutoCloseable {
             throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String leakDetection = System.getProperty("io.netty.leakDetection.level");
+        if (leakDetection != null) {
+            command.add("-Dio.netty.leakDetection.level=" + leakDetection); // as strict as the tests themselves
+        }
         command.addAll(jvmOptions);
-        // the tests' own logging configuration turns the access log off; the process logs as shipped
-        command.add("-Dlogback.configurationFile=logback.xml");
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(shippedClassPath());
         command.add("io.kontena.lb.cli.Main");
         command.addAll(List.of(subcommand, "--stack", stack.toString(), "--bind", "127.0.0.1"));
         if (Arrays.stream(args).noneMatch(a -> a.startsWith("--access-log"))) {
@@ -58,6 +62,16 @@ public final class LbProcess implements AutoCloseable {
         Path err = Files.createTempFile("kontena-lb", ".err");
         Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         return new LbProcess(p, out, err);
+    }
+
+    /**
+     * The tests' class path without the tests' own classes, so the process logs as the shipped jar does (the
+     * tests' logging configuration turns the access log off).
+     */
+    private static String shippedClassPath() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !Files.exists(Path.of(entry, "logback-test.xml")))
+                .collect(Collectors.joining(File.pathSeparator));
     }
 
     /** A port that was free a moment ago, for a process that must be told its port in advance. */
