@@ -82,7 +82,12 @@ public final class ProxyRuntime implements AutoCloseable {
         this.pools = new UpstreamPools(loops);
         this.listeners = new Listeners(loops, settings.bindAddress());
         // Certificates expire while nothing changes: remind the operator daily, as at each change.
-        loops.next().scheduleAtFixedRate(tls::logExpiring, 1, 1, TimeUnit.DAYS);
+        loops.next().scheduleAtFixedRate(() -> {
+            TlsStore store = tls;
+            if (store != null) {
+                store.logExpiring();
+            }
+        }, 1, 1, TimeUnit.DAYS);
     }
 
     /**
