@@ -1,14 +1,21 @@
 package io.kontena.lb.admin;
 
 import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.Certificate;
 import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Upstream;
+import io.kontena.lb.proxy.tls.CertificateExpiry;
+import io.kontena.lb.proxy.tls.DefaultCertificate;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /** The applied configuration as the admin API shows it. */
 public final class ConfigView {
@@ -26,8 +33,33 @@ public final class ConfigView {
         view.put("listeners", ports);
         view.put("http", config.http().stream().map(ConfigView::http).toList());
         view.put("tcp", config.tcp().stream().map(ConfigView::tcp).toList());
+        config.https().ifPresent(h -> view.put("https", https(h, Instant.now())));
         view.put("rejected", problems.stream().map(ConfigView::problem).toList());
         return view;
+    }
+
+    /**
+     * The certificates with their expiry as of now (a certificate comes due while nothing changes), and the
+     * warnings noticed when they were loaded.
+     */
+    static Map<String, Object> https(Https h, Instant now) {
+        Optional<Certificate> fallback = DefaultCertificate.choose(h.certificates(), h.settings().defaultCertificate());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("port", h.port());
+        m.put("http2", h.settings().http2());
+        m.put("ciphers", h.settings().ciphers().isEmpty() ? "default" : String.join(":", h.settings().ciphers()));
+        m.put("certificates", h.certificates().stream().map(c -> {
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("origin", c.origin());
+            cm.put("names", c.dnsNames());
+            cm.put("default", fallback.map(d -> d == c).orElse(false));
+            cm.put("notAfter", c.notAfter().toString());
+            cm.put("daysLeft", CertificateExpiry.daysLeft(c.notAfter(), now));
+            cm.put("status", CertificateExpiry.status(c.notAfter(), now).name().toLowerCase(Locale.ROOT));
+            return cm;
+        }).toList());
+        m.put("warnings", h.warnings().stream().map(ConfigView::problem).toList());
+        return m;
     }
 
     private static Map<String, Object> http(HttpService s) {
@@ -47,6 +79,7 @@ public final class ConfigView {
         m.put("name", s.name());
         m.put("balance", balance(s.balance()));
         m.put("port", s.port());
+        m.put("tls", s.terminateTls() ? "terminate" : "passthrough");
         m.put("upstreams", upstreams(s.upstreams()));
         return m;
     }

@@ -19,8 +19,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs a load balancer of a stack file together with demo upstreams: a 'whoami' server on",
-                "every loopback upstream address of the file, answering with its instance name and what it received."})
+        description = {"Runs a load balancer of a stack file together with demo upstreams: a 'whoami'",
+                "server on every loopback upstream address of the file, which answers with its",
+                "instance name and the request it received."})
 final class DemoCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(DemoCommand.class);
 
@@ -47,7 +48,12 @@ final class DemoCommand implements Callable<Integer> {
                 config.tcp().stream().map(s -> Map.entry(s.name(), s.upstreams())))
                 .forEach(e -> addLoopback(instances, e.getKey(), e.getValue()));
         instances.forEach((port, name) -> {
-            WhoAmI.start(name, "127.0.0.1", port, loops);
+            try {
+                WhoAmI.start(name, "127.0.0.1", port, loops);
+            } catch (Exception e) { // a failed bind arrives as a checked exception, thrown unchecked by Netty
+                throw new IllegalStateException("cannot start the whoami instance " + name + " on 127.0.0.1:" + port
+                        + ": " + e.getMessage() + "; is something else using the port?", e);
+            }
             log.info("whoami instance {} on 127.0.0.1:{}", name, port);
         });
     }

@@ -1,6 +1,8 @@
 package io.kontena.lb.cli;
 
 import io.kontena.lb.proxy.ProxyRuntime;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
@@ -34,13 +36,14 @@ final class ProxyOptions {
 
     int adminPort() {
         String port = admin.substring(admin.lastIndexOf(':') + 1);
-        try {
-            return Integer.parseInt(port);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--admin " + admin + ": the port must be a number, as in 127.0.0.1:9000");
+        if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
+            throw new IllegalArgumentException("--admin " + admin
+                    + ": the port must be a number from 0 to 65535, as in 127.0.0.1:9000");
         }
+        return Integer.parseInt(port);
     }
 
+    /** The settings of the data plane; every option is checked here, before anything listens. */
     ProxyRuntime.Settings settings() {
         int threads = workers == null ? Runtime.getRuntime().availableProcessors() : workers;
         if (threads < 1) {
@@ -48,6 +51,15 @@ final class ProxyOptions {
         }
         if (drainSeconds < 0) {
             throw new IllegalArgumentException("--drain-timeout must be 0 or more seconds, not " + drainSeconds);
+        }
+        try {
+            InetAddress.getByName(bind);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("--bind " + bind + ": not an address of this machine; give an IP "
+                    + "address such as 127.0.0.1, or 0.0.0.0 for all of them");
+        }
+        if (admin != null) {
+            adminPort();
         }
         return new ProxyRuntime.Settings(bind, threads, accessLog, Duration.ofSeconds(drainSeconds));
     }

@@ -26,11 +26,11 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs a load balancer service of a stack file, balancing the services linked to it.",
-                "Every saved change of the file applies without a restart (SIGHUP re-reads it as well);",
-                "SIGTERM stops accepting, lets open requests finish (up to the drain timeout) and exits.",
-                "A new process started with --take-over takes the listening sockets over from one started with",
-                "--handover-socket, so an upgrade refuses no connection."})
+        description = {"Runs a load balancer service of a stack file for the services linked to it.",
+                "A saved change of the file applies without a restart; SIGHUP re-reads it too.",
+                "SIGTERM stops accepting, lets open requests finish (up to the drain timeout)",
+                "and exits. A process started with --take-over PATH takes the listening sockets",
+                "over from one started with --handover-socket PATH: an upgrade refuses no connection."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 

@@ -9,7 +9,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
-        description = {"Prints the configuration a stack file gives a load balancer, or every problem found.",
+        description = {"Prints the configuration a stack file gives a load balancer, or every problem.",
                 "Exit status 0 when valid, 1 when not."})
 final class ValidateCommand implements Callable<Integer> {
     @Mixin

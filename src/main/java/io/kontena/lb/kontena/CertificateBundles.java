@@ -2,15 +2,13 @@ package io.kontena.lb.kontena;
 
 import io.kontena.lb.config.Certificate;
 import io.kontena.lb.config.Problem;
+import io.kontena.lb.proxy.tls.CertificateExpiry;
 import io.kontena.lb.proxy.tls.CipherList;
 import io.kontena.lb.proxy.tls.DefaultCertificate;
 import io.kontena.lb.config.TlsSettings;
 
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,9 +33,6 @@ public final class CertificateBundles {
     public static final String DEFAULT_CERT = "KONTENA_LB_DEFAULT_CERT";
     public static final String SSL_CIPHERS = "KONTENA_LB_SSL_CIPHERS";
     public static final String HTTP2 = "KONTENA_LB_HTTP2";
-
-    /** How early an expiry is announced: Let's Encrypt renews 30 days ahead, so 14 means renewal is failing. */
-    public static final Duration EXPIRY_WARNING = Duration.ofDays(14);
 
     /**
      * @param certificates what can be served, in default-choosing order
@@ -143,19 +138,12 @@ public final class CertificateBundles {
     private void warnAbout(Certificate certificate) {
         X509Certificate leaf = certificate.leaf();
         String who = CertificateBundleParser.describe(leaf);
-        Instant notAfter = certificate.notAfter();
-        if (!notAfter.isAfter(now)) {
-            warnings.add(problem(certificate.origin(), "certificate " + who + " expired on " + day(notAfter)
-                    + "; clients will reject it until it is renewed"));
-        } else if (notAfter.isBefore(now.plus(EXPIRY_WARNING))) {
-            long days = Duration.between(now, notAfter).toDays();
-            warnings.add(problem(certificate.origin(), "certificate " + who + " expires on " + day(notAfter)
-                    + " (in " + days + (days == 1 ? " day" : " days") + "); renew it"));
-        }
+        CertificateExpiry.warning(certificate.notAfter(), now).ifPresent(w ->
+                warnings.add(problem(certificate.origin(), "certificate " + who + " " + w)));
         Instant notBefore = leaf.getNotBefore().toInstant();
         if (notBefore.isAfter(now)) {
             warnings.add(problem(certificate.origin(), "certificate " + who + " is not valid before "
-                    + day(notBefore)));
+                    + CertificateExpiry.day(notBefore)));
         }
         List<X509Certificate> chain = certificate.chain();
         for (int i = 0; i + 1 < chain.size(); i++) {
@@ -212,9 +200,5 @@ public final class CertificateBundles {
 
     private Problem problem(String origin, String message) {
         return new Problem(subject, origin, "", message);
-    }
-
-    private static LocalDate day(Instant instant) {
-        return LocalDate.ofInstant(instant, ZoneOffset.UTC);
     }
 }

@@ -12,6 +12,7 @@ import java.util.Optional;
  *
  * @param mode         empty when KONTENA_LB_MODE is invalid
  * @param externalPort tcp only; 0 when invalid
+ * @param terminateTls tcp only: KONTENA_LB_TLS=terminate
  */
 record ServiceSettings(
         Optional<Mode> mode,
@@ -23,7 +24,8 @@ record ServiceSettings(
         boolean keepVirtualPath,
         boolean defaultService,
         Timeouts timeouts,
-        HeaderRules headers) {
+        HeaderRules headers,
+        boolean terminateTls) {
 
     boolean isTcp() {
         return mode.equals(Optional.of(Mode.TCP));

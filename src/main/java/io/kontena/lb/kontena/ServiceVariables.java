@@ -23,8 +23,12 @@ final class ServiceVariables {
     static final String CUSTOM_SETTINGS = CustomSettings.VARIABLE;
     /** This project's addition: the service that answers requests no other service matches. */
     static final String DEFAULT_SERVICE = PREFIX + "DEFAULT_SERVICE";
+    /** This project's addition: a TCP service's clients speak TLS to the load balancer ({@code terminate}). */
+    static final String TLS = PREFIX + "TLS";
+    static final String TLS_TERMINATE = "terminate";
+    static final String TLS_PASSTHROUGH = "passthrough";
     static final List<String> VALID = List.of(MODE, BALANCE, INTERNAL_PORT, EXTERNAL_PORT, VIRTUAL_HOSTS,
-            VIRTUAL_PATH, KEEP_VIRTUAL_PATH, CUSTOM_SETTINGS, DEFAULT_SERVICE);
+            VIRTUAL_PATH, KEEP_VIRTUAL_PATH, CUSTOM_SETTINGS, DEFAULT_SERVICE, TLS);
     private static final List<String> HTTP_ONLY = List.of(VIRTUAL_HOSTS, VIRTUAL_PATH, KEEP_VIRTUAL_PATH,
             DEFAULT_SERVICE);
     private static final Set<String> LB_ONLY = Set.of(PREFIX + "HEALTH_URI", PREFIX + "SSL_CIPHERS",
@@ -64,13 +68,17 @@ final class ServiceVariables {
         List<String> paths = List.of();
         boolean keepPath = false;
         boolean defaultService = false;
+        boolean terminateTls = false;
         if (mode.equals(Optional.of(Mode.TCP))) {
             externalPort = port(EXTERNAL_PORT, DEFAULT_EXTERNAL_PORT);
+            terminateTls = terminateTls();
             HTTP_ONLY.forEach(name -> wrongMode(name, "http",
                     "a TCP service is reached on its own port, " + EXTERNAL_PORT));
         } else if (mode.isPresent()) {
             wrongMode(EXTERNAL_PORT, "tcp", "an HTTP service is served on the load balancer's HTTP port and "
                     + "chosen by " + VIRTUAL_HOSTS + " and " + VIRTUAL_PATH);
+            wrongMode(TLS, "tcp", "HTTP services are served over TLS on the load balancer's HTTPS port (443) "
+                    + "whenever it has certificates");
             hosts = list(VIRTUAL_HOSTS, HostNames::virtualHost);
             paths = list(VIRTUAL_PATH, VirtualPaths::prefix);
             keepPath = bool(KEEP_VIRTUAL_PATH);
@@ -84,7 +92,22 @@ final class ServiceVariables {
                 : CustomSettings.Result.NONE;
         unknownVariables();
         return new ServiceSettings(mode, custom.balance().orElse(balance), internalPort, externalPort,
-                hosts, paths, keepPath, defaultService, custom.timeouts(), custom.headers());
+                hosts, paths, keepPath, defaultService, custom.timeouts(), custom.headers(), terminateTls);
+    }
+
+    private boolean terminateTls() {
+        String value = env.getOrDefault(TLS, TLS_PASSTHROUGH);
+        switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case TLS_TERMINATE:
+                return true;
+            case TLS_PASSTHROUGH:
+                return false;
+            default:
+                problems.add(service, TLS, value, "expected " + TLS_TERMINATE + " (clients speak TLS to the load "
+                        + "balancer, which uses its own certificates) or " + TLS_PASSTHROUGH + " (bytes are relayed "
+                        + "as they come, the default)");
+                return false;
+        }
     }
 
     private Optional<Mode> mode() {

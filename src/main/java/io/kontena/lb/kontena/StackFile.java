@@ -2,8 +2,12 @@ package io.kontena.lb.kontena;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,13 +43,25 @@ public final class StackFile {
     public static Stack read(Path path) {
         String text;
         try {
-            text = Files.readString(path);
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes(path))).toString();
         } catch (CharacterCodingException e) {
             throw new StackFileException(path + ": not UTF-8 text", e);
-        } catch (IOException e) {
-            throw new StackFileException(path + ": cannot read: " + e, e);
         }
         return parse(text, path.toString());
+    }
+
+    /** The file's bytes; @throws StackFileException saying why the file cannot be read */
+    public static byte[] bytes(Path path) {
+        try {
+            return Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            throw new StackFileException(path + ": no such file", e);
+        } catch (AccessDeniedException e) {
+            throw new StackFileException(path + ": permission denied", e);
+        } catch (IOException e) {
+            throw new StackFileException(path + (Files.isDirectory(path) ? ": a directory, not a stack file"
+                    : ": cannot read: " + e.getMessage()), e);
+        }
     }
 
     /**

@@ -8,8 +8,10 @@ import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Upstream;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -25,19 +27,25 @@ public final class Translator {
     private final Stack stack;
     private final StackService lb;
     private final List<String> lbNames;
+    /** In file order; a set, since every linked name is looked up in it (10,000 services are 10,000 lookups). */
+    private final Set<String> serviceNames;
     private final Problems problems = new Problems();
     private final ListenPorts ports;
     private final PortClaims claims;
     private final List<HttpService> http = new ArrayList<>();
     private final List<TcpService> tcp = new ArrayList<>();
     private Optional<String> defaultService = Optional.empty();
+    private final CertificateBundles.Result certificates;
 
     private Translator(Stack stack, StackService lb, List<String> lbNames) {
         this.stack = stack;
         this.lb = lb;
         this.lbNames = lbNames;
+        this.serviceNames = stack.services().stream().map(StackService::name)
+                .collect(Collectors.toCollection(LinkedHashSet::new));
         this.ports = ListenPorts.of(lb, problems);
         this.claims = new PortClaims(ports);
+        this.certificates = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
     }
 
     /** Whether the service is a load balancer: its image contains kontena/lb or it has KONTENA_SERVICE_ROLE=lb. */
@@ -94,13 +102,15 @@ public final class Translator {
                 continue;
             }
             Optional<String> firstLb = service.links().stream()
-                    .map(Link::service).filter(lbNames::contains).findFirst();
+                    .filter(this::mayBeInThisStack).map(Link::service).filter(lbNames::contains).findFirst();
             boolean mentionsLb = ServiceVariables.mentionsLb(service.environment());
-            if (firstLb.isEmpty() && mentionsLb) {
+            // A link into another stack may well be to that stack's load balancer, which is not this one's business.
+            boolean linksElsewhere = !service.links().stream().allMatch(this::mayBeInThisStack);
+            if (firstLb.isEmpty() && mentionsLb && !linksElsewhere) {
                 checkLinks(service);
                 problems.add(service.name(), "links", linksAsGiven(service), "the service sets KONTENA_LB_* "
-                        + "variables but links to no load balancer, so they do nothing; add one of these to its "
-                        + "links: " + String.join(", ", lbNames));
+                        + "variables but links to no load balancer, so they do nothing" + notLoadBalancers(service)
+                        + "; add one of these to its links: " + String.join(", ", lbNames));
             } else if (firstLb.equals(Optional.of(lb.name()))) {
                 int before = problems.count();
                 if (mentionsLb) {
@@ -109,11 +119,12 @@ public final class Translator {
                 balanced(service, before);
             }
         }
+        LoadBalancerVariables.check(lb, problems);
         boolean httpNeeded = !http.isEmpty() || ports.publishes(PortClaims.HTTP);
-        CertificateBundles.Result tls = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
-        tls.problems().forEach(p -> problems.add(p.subject(), p.key(), p.value(), p.message()));
-        Optional<Https> https = tls.certificates().isEmpty() ? Optional.empty() : Optional.of(
-                new Https(ports.listenPort(PortClaims.HTTPS), tls.certificates(), tls.settings(), tls.warnings()));
+        certificates.problems().forEach(p -> problems.add(p.subject(), p.key(), p.value(), p.message()));
+        Optional<Https> https = certificates.certificates().isEmpty() ? Optional.empty() : Optional.of(
+                new Https(ports.listenPort(PortClaims.HTTPS), certificates.certificates(), certificates.settings(),
+                        certificates.warnings()));
         return new LbConfig(httpNeeded ? Optional.of(ports.listenPort(PortClaims.HTTP)) : Optional.empty(),
                 http, tcp, problems.list(), https);
     }
@@ -131,6 +142,13 @@ public final class Translator {
             if (settings.externalPort() != 0) {
                 claimExternalPort(service, settings.externalPort());
             }
+            if (settings.terminateTls() && certificates.certificates().isEmpty()) {
+                problems.add(name, ServiceVariables.TLS, service.environment().get(ServiceVariables.TLS),
+                        "the load balancer has no valid certificate to terminate TLS with; give the load balancer "
+                                + "service " + CertificateBundles.SSL_CERTS + " or " + CertificateBundles.SSL_CERT_PREFIX
+                                + "<name>, or relay TLS untouched with " + ServiceVariables.TLS + "="
+                                + ServiceVariables.TLS_PASSTHROUGH);
+            }
         }
         if (settings.isHttp() && settings.defaultService()) {
             claimDefault(service);
@@ -140,7 +158,7 @@ public final class Translator {
         }
         if (settings.isTcp()) {
             tcp.add(new TcpService(name, settings.balance(), ports.listenPort(settings.externalPort()),
-                    upstreams, settings.timeouts()));
+                    upstreams, settings.timeouts(), settings.terminateTls()));
         } else {
             http.add(new HttpService(name, settings.balance(), settings.virtualHosts(), settings.virtualPaths(),
                     settings.keepVirtualPath(), settings.defaultService(), upstreams, settings.timeouts(),
@@ -178,17 +196,32 @@ public final class Translator {
                 "service '" + defaultService.get() + "' is already the default service; only one service can be");
     }
 
+    /** Whether a link may name a service of this stack: it names no stack, or this one, or this one has no name. */
+    private boolean mayBeInThisStack(Link link) {
+        return link.stack().isEmpty() || stack.linkName().isEmpty() || link.stack().equals(stack.linkName());
+    }
+
+    /** "; 'db' is not a load balancer (...)" for the linked services of this stack that exist but are no LB. */
+    private String notLoadBalancers(StackService service) {
+        List<String> others = service.links().stream().map(Link::service)
+                .filter(name -> stack.service(name).isPresent()).distinct().map(name -> "'" + name + "'").toList();
+        if (others.isEmpty()) {
+            return "";
+        }
+        return "; " + String.join(", ", others)
+                + (others.size() == 1 ? " is not a load balancer" : " are not load balancers") + " (" + LB_RULE + ")";
+    }
+
     /** Links within this stack must name one of its services; links into other stacks cannot be checked here. */
     private void checkLinks(StackService service) {
-        List<String> names = stack.services().stream().map(StackService::name).toList();
         for (Link link : service.links()) {
             boolean otherStack = link.stack().isPresent() && !link.stack().equals(stack.linkName());
-            if (otherStack || names.contains(link.service())) {
+            if (otherStack || serviceNames.contains(link.service())) {
                 continue;
             }
             problems.add(service.name(), "links", link.toString(), "no service '" + link.service()
-                    + "' in this stack" + Suggestions.closest(link.service(), names)
-                    .map(n -> "; did you mean '" + n + "'?").orElse("; its services are: " + String.join(", ", names)));
+                    + "' in this stack" + Suggestions.closest(link.service(), serviceNames).map(n -> "; did you mean '"
+                    + n + "'?").orElse("; its services are: " + String.join(", ", serviceNames)));
         }
     }
 

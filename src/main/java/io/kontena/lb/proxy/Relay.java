@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 
 /**
@@ -57,9 +58,11 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            // The sender finished: pass the half-close on once everything it sent is written.
+            // The sender finished: pass the half-close on once everything it sent is written. A TLS peer is closed
+            // instead, with a close_notify: a bare end of its TCP stream would look like a truncation attack.
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (peer instanceof DuplexChannel duplexPeer && peer.isActive()) {
+                if (peer instanceof DuplexChannel duplexPeer && peer.isActive()
+                        && peer.pipeline().get(SslHandler.class) == null) {
                     duplexPeer.shutdownOutput().addListener(done -> closeWhenBothDone(ctx.channel()));
                 } else {
                     ctx.close();

@@ -58,6 +58,23 @@ public final class Route<T> {
         return uri.charAt(from) == '/' ? uri.substring(from) : "/" + uri.substring(from);
     }
 
+    /**
+     * The authority of an absolute-form target ({@code http://user@host:port/path} gives {@code host:port}),
+     * which replaces the Host header on the way upstream; null for the other forms or an empty authority.
+     */
+    public static String authority(String uri) {
+        int start = RequestTarget.authorityStart(uri);
+        if (start < 0) {
+            return null;
+        }
+        int end = RequestTarget.pathStart(uri, start);
+        int at = uri.lastIndexOf('@', end - 1);
+        if (at >= start) {
+            start = at + 1;
+        }
+        return end > start ? uri.substring(start, end) : null;
+    }
+
     private static boolean isSegmentEnd(char c) {
         return c == '/' || c == '?' || c == '#';
     }

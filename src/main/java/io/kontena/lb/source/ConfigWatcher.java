@@ -1,6 +1,7 @@
 package io.kontena.lb.source;
 
 import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
@@ -26,6 +27,7 @@ public final class ConfigWatcher {
     private LbConfig applied = LbConfig.EMPTY;
     private long generation;
     private List<Problem> lastProblems = List.of();
+    private List<Problem> lastWarnings = List.of();
 
     public ConfigWatcher(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -48,6 +50,11 @@ public final class ConfigWatcher {
             next.problems().forEach(p -> log.warn("rejected: {}", p));
         }
         lastProblems = next.problems();
+        List<Problem> warnings = next.https().map(Https::warnings).orElse(List.of());
+        if (!warnings.equals(lastWarnings)) {
+            warnings.forEach(w -> log.warn("certificate: {}", w));
+        }
+        lastWarnings = warnings;
         if (next.equals(applied)) {
             return List.of();
         }
@@ -92,7 +99,9 @@ public final class ConfigWatcher {
                 tcp.add(old);
             }
         }
-        if (http.size() == snapshot.http().size() && tcp.size() == snapshot.tcp().size()) {
+        Optional<Https> https = LastGoodCertificates.keep(applied.https(), snapshot);
+        if (http.size() == snapshot.http().size() && tcp.size() == snapshot.tcp().size()
+                && https.equals(snapshot.https())) {
             return snapshot;
         }
         http.sort(java.util.Comparator.comparing(HttpService::name));
@@ -100,7 +109,7 @@ public final class ConfigWatcher {
         // A kept HTTP service still needs the HTTP listener even when no valid one asks for it any more.
         Optional<Integer> httpPort = snapshot.httpPort().isPresent() || http.isEmpty()
                 ? snapshot.httpPort() : applied.httpPort();
-        return new LbConfig(httpPort, http, tcp, snapshot.problems());
+        return new LbConfig(httpPort, http, tcp, snapshot.problems(), https);
     }
 
     private static <T> boolean contains(List<T> list, String name, Function<T, String> nameOf) {

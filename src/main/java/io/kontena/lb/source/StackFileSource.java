@@ -63,7 +63,7 @@ public final class StackFileSource implements AutoCloseable {
 
     /** Translates the file as it is now; throws when it cannot be read or names no usable load balancer. */
     public LbConfig load() {
-        byte[] bytes = readBytes();
+        byte[] bytes = StackFile.bytes(file);
         LbConfig config = translate(bytes);
         lastRead = bytes;
         return config;
@@ -81,7 +81,7 @@ public final class StackFileSource implements AutoCloseable {
 
     private synchronized void readIfChanged() {
         try {
-            byte[] bytes = readBytes();
+            byte[] bytes = StackFile.bytes(file);
             if (Arrays.equals(bytes, lastRead)) {
                 return;
             }
@@ -112,14 +112,6 @@ public final class StackFileSource implements AutoCloseable {
             }
         }
         return vault;
-    }
-
-    private byte[] readBytes() {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read " + file + ": " + e);
-        }
     }
 
     private void watch() {

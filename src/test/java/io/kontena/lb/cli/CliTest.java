@@ -1,11 +1,13 @@
 package io.kontena.lb.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -136,9 +138,74 @@ class CliTest {
 
     @Test
     void missingFileIsOneClearLine() throws Exception {
-        Result r = cli("validate", "--stack", dir.resolve("nope.yml").toString());
+        String missing = dir.resolve("nope.yml").toString();
+        Result r = cli("validate", "--stack", missing);
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err().strip()).doesNotContain("\n").contains("nope.yml");
+        assertThat(r.err().strip()).doesNotContain("\n").contains("nope.yml: no such file");
+        r = cli("run", "--stack", missing, "--bind", "127.0.0.1");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err().strip()).doesNotContain("\n").contains("nope.yml: no such file");
+        r = cli("validate", "--stack", dir.toString());
+        assertThat(r.err().strip()).doesNotContain("\n").contains("a directory, not a stack file");
+    }
+
+    /** Option values that cannot work are refused before the stack file is read or anything listens. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "--bind=999.1.1.1|--bind 999.1.1.1: not an address",
+        "--admin=abc|--admin abc: the port must be a number from 0 to 65535",
+        "--admin=127.0.0.1:70000|--admin 127.0.0.1:70000: the port must be a number",
+        "--workers=0|--workers must be at least 1",
+        "--drain-timeout=-1|--drain-timeout must be 0 or more",
+    })
+    void badOptionValuesAreOneLineBeforeAnythingListens(String optionAndMessage) throws Exception {
+        String[] parts = optionAndMessage.split("\\|");
+        Path stack = file("services:\n  lb:\n    image: kontena/lb\n    ports: [\"0:80\"]\n");
+        Result r = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> cli("run", "--stack", stack.toString(), parts[0]));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err().strip()).doesNotContain("\n").startsWith("error: ").contains(parts[1]);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"run --stack x.yml --workers abc", "run --stack x.yml --bogus", "validate",
+        "demo --access-log maybe", "frobnicate"})
+    void usageMistakesAreOneLinePointingAtTheHelp(String args) {
+        Result r = cli(args.split(" "));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err().strip()).as(r.err()).doesNotContain("\n").startsWith("error: ").contains("--help")
+                .doesNotContain("Usage:");
+    }
+
+    @Test
+    void lbChoosesAmongSeveralLoadBalancers() throws Exception {
+        Path stack = file("""
+                services:
+                  public:
+                    image: kontena/lb
+                  private:
+                    image: haproxy
+                    environment: [KONTENA_SERVICE_ROLE=lb]
+                  web:
+                    image: nginx
+                    links: [public]
+                    upstreams: ["10.0.0.1"]
+                  db:
+                    image: mysql
+                    environment: [KONTENA_LB_MODE=tcp, KONTENA_LB_EXTERNAL_PORT=3306]
+                    links: [private]
+                    upstreams: ["10.0.0.2:3306"]
+                """);
+        Result r = cli("validate", "--stack", stack.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).doesNotContain("\n").contains("several load balancer services")
+                .contains("public, private");
+        r = cli("validate", "--stack", stack.toString(), "--lb", "public");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("http  port 80").contains("  web").doesNotContain("db");
+        r = cli("validate", "--stack", stack.toString(), "--lb", "private");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("tcp   port 3306  -> db").doesNotContain("web");
     }
 
     @Test
@@ -167,10 +234,9 @@ class CliTest {
     }
 
     @Test
-    void usageMistakesAreReported() {
+    void aMissingOptionIsNamed() {
         Result r = cli("validate");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--stack");
-        assertThat(cli("frobnicate").exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--stack").contains("kontena-lb validate --help");
     }
 }

@@ -4,17 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.proxy.Transport;
+import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.RawHttp;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -33,25 +31,17 @@ class RunProcessTest {
     private static final long GIGABYTE = 1L << 30;
 
     private Path dir;
-
     private EventLoopGroup loops;
     private WhoAmI web;
-    private Process lb;
-    private Path log;
+    private LbProcess lb;
     private int port;
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     @BeforeAll
     void start() throws Exception {
         dir = Files.createTempDirectory("kontena-lb-run");
         loops = Transport.eventLoops(1, "upstreams");
         web = WhoAmI.start("web-1", "127.0.0.1", 0, loops);
-        port = freePort();
+        port = LbProcess.freePort();
         Path stack = dir.resolve("kontena.yml");
         Files.writeString(stack, """
                 stack: e2e
@@ -69,43 +59,23 @@ class RunProcessTest {
                     links:
                       - lb
                     upstreams: ["127.0.0.1:%d"]
+                  broken:
+                    image: whoami
+                    environment:
+                      KONTENA_LB_VIRTUAL_PATH: /broken
+                      KONTENA_LB_BALANCE: fastest
+                    links:
+                      - lb
+                    upstreams: ["127.0.0.1:%2$d"]
                 """.formatted(port, web.port()));
-        log = dir.resolve("lb.log");
-        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        lb = new ProcessBuilder(java, "-Xmx64m", "-XX:MaxDirectMemorySize=64m",
-                "-cp", System.getProperty("java.class.path"),
-                "io.kontena.lb.cli.Main", "run", "--stack", stack.toString(), "--bind", "127.0.0.1",
-                "--access-log", "false")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            assertThat(lb.isAlive()).as("load balancer process running; log:%n%s", logText()).isTrue();
-            try (Socket s = new Socket("127.0.0.1", port)) {
-                break;
-            } catch (IOException notYet) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("load balancer did not listen on " + port + "; log:\n" + logText());
-                }
-                Thread.sleep(20);
-            }
-        }
-    }
-
-    private String logText() {
-        try {
-            return Files.exists(log) ? Files.readString(log) : "";
-        } catch (IOException e) {
-            return e.toString();
-        }
+        lb = LbProcess.run(stack, List.of("-Xmx64m", "-XX:MaxDirectMemorySize=64m"), "--access-log=true");
+        lb.awaitListening(port);
     }
 
     @AfterAll
     void stop() throws Exception {
         if (lb != null) {
-            lb.destroy();
-            if (!lb.waitFor(10, TimeUnit.SECONDS)) {
-                lb.destroyForcibly();
-            }
+            lb.close();
         }
         if (web != null) {
             web.close();
@@ -123,10 +93,9 @@ class RunProcessTest {
         }
     }
 
-    private void assertHealthy() {
-        assertThat(lb.isAlive()).as("process alive; log:%n%s", logText()).isTrue();
-        String text = logText();
-        assertThat(text).doesNotContain("OutOfMemoryError").doesNotContain("LEAK");
+    private void assertHealthy() throws IOException {
+        assertThat(lb.isAlive()).as("process alive; log:%n%s", lb.log()).isTrue();
+        assertThat(lb.log()).doesNotContain("OutOfMemoryError").doesNotContain("LEAK");
     }
 
     @Test
@@ -136,6 +105,38 @@ class RunProcessTest {
         assertThat(r.instance()).isEqualTo("web-1");
         assertThat(r.echoed("request")).isEqualTo("GET /hello?x=1 HTTP/1.1");
         assertThat(RawHttp.get(port, "example.com", "/other").status()).isEqualTo(503);
+        // a rejected service is logged with its problem, and not served
+        assertThat(lb.stderr()).contains("broken: KONTENA_LB_BALANCE=fastest: unknown balance; "
+                + "expected roundrobin, source or leastconn");
+        assertThat(RawHttp.get(port, "example.com", "/broken/x").status()).isEqualTo(503);
+    }
+
+    /** The access log line that contains the text, once the process has written it (the log is asynchronous). */
+    private String awaitAccessLine(String text) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            List<String> lines = lb.stdout().lines().filter(l -> l.contains(text)).toList();
+            if (!lines.isEmpty()) {
+                assertThat(lines).as("one line per request").hasSize(1);
+                return lines.get(0);
+            }
+            assertThat(System.nanoTime()).as("no access log line with %s in:%n%s", text, lb.stdout())
+                    .isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void accessLogIsOneLinePerRequestOnStdout() throws Exception {
+        RawHttp.Response ok = RawHttp.get(port, "example.com", "/web/logged?x=1");
+        RawHttp.Response none = RawHttp.get(port, "example.com", "/nowhere");
+        // client "request line" service upstream status bytes duration
+        assertThat(awaitAccessLine("/web/logged?x=1")).matches("127\\.0\\.0\\.1 \"GET /web/logged\\?x=1 HTTP/1\\.1\" "
+                + "web 127\\.0\\.0\\.1:" + web.port() + " 200 " + ok.body().length + " \\d+\\.\\d{3}ms");
+        assertThat(awaitAccessLine("/nowhere")).matches("127\\.0\\.0\\.1 \"GET /nowhere HTTP/1\\.1\" - - 503 "
+                + none.body().length + " \\d+\\.\\d{3}ms");
+        assertThat(lb.stdout()).as("operator messages go to stderr").doesNotContain(" INFO ");
+        assertThat(lb.stderr()).contains(" INFO ").doesNotContain("/web/logged");
     }
 
     @Test

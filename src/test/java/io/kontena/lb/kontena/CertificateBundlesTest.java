@@ -201,7 +201,8 @@ class CertificateBundlesTest {
     void warnsAboutExpiredAndSoonExpiringCertificatesButServesThem() {
         Issued expired = TestCertificates.cert("old.example.com")
                 .valid(NOW.minus(Duration.ofDays(400)), NOW.minus(Duration.ofDays(3))).build();
-        Issued soon = TestCertificates.cert("soon.example.com").expiresIn(Duration.ofDays(5)).build();
+        // a minute more: the certificate keeps whole seconds, and "in 5 days" must not become 4 days 23:59:59
+        Issued soon = TestCertificates.cert("soon.example.com").expiresIn(Duration.ofDays(5).plusMinutes(1)).build();
         Issued fine = TestCertificates.cert("fine.example.com").expiresIn(Duration.ofDays(15)).build();
 
         CertificateBundles.Result result = read(Map.of("SSL_CERTS", expired.bundle() + soon.bundle() + fine.bundle()));

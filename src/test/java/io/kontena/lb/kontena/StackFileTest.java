@@ -317,7 +317,7 @@ class StackFileTest {
 
         assertThatThrownBy(() -> StackFile.read(file))
                 .isInstanceOf(StackFileException.class)
-                .hasMessageStartingWith(file + ": cannot read");
+                .hasMessage(file + ": no such file");
     }
 
     @Test

@@ -563,7 +563,49 @@ class TranslatorTest {
 
             assertThat(config.http()).isEmpty();
             assertProblem(onlyProblem(config), "web", "links", "db",
-                    "KONTENA_LB_* variables but links to no load balancer", "do nothing", "links: lb");
+                    "KONTENA_LB_* variables but links to no load balancer", "do nothing",
+                    "'db' is not a load balancer (a service whose image contains kontena/lb", "links: lb");
+        }
+
+        @Test
+        void variablesOfTheLoadBalancerThatItDoesNotActOnAreProblems() {
+            LbConfig config = translate("""
+                    lb:
+                      image: kontena/lb:latest
+                      environment:
+                        KONTENA_LB_HEALTH_URI: /health
+                        KONTENA_LB_VIRTUAL_HOSTS: example.com
+                        KONTENA_LB_ssl_ciphers: ECDHE-RSA-AES128-GCM-SHA256
+                        KONTENA_LB_STATS: "on"
+                        KONTENA_LB_HTTP2: "false"
+                    """ + service("web"));
+
+            assertThat(config.http()).extracting(HttpService::name).containsExactly("web");
+            assertThat(config.problems()).hasSize(4);
+            assertProblem(config.problems().get(0), "lb", "KONTENA_LB_HEALTH_URI", "/health", "not supported yet");
+            assertProblem(config.problems().get(1), "lb", "KONTENA_LB_VIRTUAL_HOSTS", "example.com",
+                    "a variable of a balanced service", "services that link to lb");
+            assertProblem(config.problems().get(2), "lb", "KONTENA_LB_ssl_ciphers", "ECDHE-RSA-AES128-GCM-SHA256",
+                    "case-sensitive; did you mean KONTENA_LB_SSL_CIPHERS?");
+            assertProblem(config.problems().get(3), "lb", "KONTENA_LB_STATS", "on", "unknown variable",
+                    "KONTENA_LB_DEFAULT_CERT, KONTENA_LB_HTTP2, KONTENA_LB_SSL_CIPHERS");
+        }
+
+        @Test
+        void aLinkToAnotherStacksLoadBalancerIsNoneOfThisOnesBusiness() {
+            LbConfig config = translate("stack: shop\nservices:\n" + (LB + """
+                    web:
+                      image: nginx
+                      links: [other/lb]
+                      environment: [KONTENA_LB_VIRTUAL_HOSTS=example.com]
+                    api:
+                      image: nginx
+                      links: [shop/lb]
+                      environment: [KONTENA_LB_VIRTUAL_PATH=/api]
+                    """).indent(2));
+
+            assertThat(config.problems()).isEmpty();
+            assertThat(config.http()).extracting(HttpService::name).containsExactly("api");
         }
 
         @Test
@@ -740,6 +782,58 @@ class TranslatorTest {
             assertProblem(config.problems().get(2), "lb", "ports", "53:53/udp", "UDP is not supported");
             assertProblem(config.problems().get(3), "lb", "ports", "127.0.0.1:9000:80",
                     "publishing on one address is not supported");
+        }
+    }
+
+    @Nested
+    class TcpTls {
+        private final String lbWithCertificate = LB + "  environment:\n    SSL_CERTS: |\n"
+                + io.kontena.lb.testing.TestCertificates.cert("db.example.com").build().bundle().indent(6);
+
+        @Test
+        void terminateUsesTheLoadBalancersCertificates() {
+            LbConfig config = translate(lbWithCertificate
+                    + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=terminate", "-", "10.0.0.1:5432"));
+
+            assertThat(config.problems()).isEmpty();
+            assertThat(config.tcp()).containsExactly(new TcpService("db", Balance.ROUND_ROBIN, 5000,
+                    List.of(new Upstream("10.0.0.1", 5432)), Timeouts.DEFAULTS, true));
+            assertThat(config.https()).isPresent();
+        }
+
+        @Test
+        void passthroughIsTheDefaultAndCanBeSaid() {
+            LbConfig config = translate(LB + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=Passthrough",
+                    "-", "10.0.0.1"));
+
+            assertThat(config.problems()).isEmpty();
+            assertThat(config.tcp()).extracting(TcpService::terminateTls).containsExactly(false);
+        }
+
+        @Test
+        void terminateWithoutACertificateIsAProblemThatSaysWhatToGive() {
+            LbConfig config = translate(LB + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=terminate",
+                    "-", "10.0.0.1"));
+
+            assertThat(config.tcp()).isEmpty();
+            assertProblem(onlyProblem(config), "db", "KONTENA_LB_TLS", "terminate",
+                    "no valid certificate", "SSL_CERTS", "SSL_CERT_<name>", "KONTENA_LB_TLS=passthrough");
+        }
+
+        @Test
+        void anUnknownValueNamesTheValidOnes() {
+            LbConfig config = translate(lbWithCertificate
+                    + service("db", "KONTENA_LB_MODE=tcp", "KONTENA_LB_TLS=on", "-", "10.0.0.1"));
+
+            assertProblem(onlyProblem(config), "db", "KONTENA_LB_TLS", "on", "expected terminate", "passthrough");
+        }
+
+        @Test
+        void httpServicesGetTlsFromTheHttpsListenerInstead() {
+            LbConfig config = translate(lbWithCertificate + service("web", "KONTENA_LB_TLS=terminate"));
+
+            assertProblem(onlyProblem(config), "web", "KONTENA_LB_TLS", "terminate",
+                    "applies only to KONTENA_LB_MODE=tcp", "HTTPS port (443)");
         }
     }
 

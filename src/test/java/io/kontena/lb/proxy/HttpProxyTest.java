@@ -3,9 +3,12 @@ package io.kontena.lb.proxy;
 import static io.kontena.lb.testing.ProxyFixture.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
+import io.kontena.lb.testing.RawServer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,6 +45,32 @@ class HttpProxyTest {
                 assertThat(r.echoed("x-forwarded-for")).isEqualTo("127.0.0.1");
             }
         }
+    }
+
+    @Test
+    void upstreamConnectionsAreKeptAliveAndSharedByClients() throws Exception {
+        // an upstream that answers any number of requests on a connection
+        RawServer up = lb.closeAfter(new RawServer((s, in, out) -> {
+            while (RawServer.readHead(in) != null) {
+                RawServer.write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        }));
+        lb.serve(ProxyFixture.http("web", Balance.ROUND_ROBIN, List.of(new Upstream("127.0.0.1", up.port()))));
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            for (int i = 0; i < 10; i++) {
+                assertThat(c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().text()).isEqualTo("ok");
+            }
+        }
+        assertThat(up.accepted()).as("one upstream connection for a keep-alive client").isEqualTo(1);
+        for (int i = 0; i < 10; i++) {
+            assertThat(RawHttp.get(lb.httpPort(), "x", "/").text()).isEqualTo("ok");
+            try (RawHttp c = new RawHttp(lb.httpPort())) {
+                assertThat(c.send("GET / HTTP/1.0\r\n\r\n").read().text()).isEqualTo("ok");
+            }
+        }
+        // connections are pooled per event loop, and the clients' connections are spread over the loops
+        assertThat(up.accepted()).as("pooled upstream connections").isLessThanOrEqualTo(
+                Runtime.getRuntime().availableProcessors());
     }
 
     @Test

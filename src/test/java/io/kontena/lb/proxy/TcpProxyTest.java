@@ -172,6 +172,38 @@ class TcpProxyTest {
     }
 
     @Test
+    void aClientThatDoesNotReadHoldsTheUpstreamBack() throws Exception {
+        long endless = 1L << 30;
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        RawServer up = lb.closeAfter(new RawServer((s, in, out) -> {
+            byte[] piece = new byte[64 * 1024];
+            while (written.get() < endless) {
+                out.write(piece);
+                written.addAndGet(piece.length);
+            }
+        }));
+        lb.serve(List.of(), List.of(tcp("svc", Balance.ROUND_ROBIN, List.of(at(up)))));
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(64 * 1024);
+            s.connect(new InetSocketAddress("127.0.0.1", lb.runtime().tcpPort("svc")), 5000);
+            // the upstream writes until every buffer on the way is full, then waits for the reader
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            long before = -1;
+            while (written.get() != before || before <= 0) {
+                assertThat(System.nanoTime()).as("the upstream is held back").isLessThan(deadline);
+                before = written.get();
+                Thread.sleep(200);
+            }
+            assertThat(written.get()).as("socket buffers, not the stream").isLessThan(endless / 16);
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (up.finished() == 0) {
+            assertThat(System.nanoTime()).as("the upstream connection ends with the client's").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
     void twoTcpServicesListenApart() throws Exception {
         RawServer a = greeter("a");
         RawServer b = greeter("b");

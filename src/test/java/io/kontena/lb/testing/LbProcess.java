@@ -1,57 +1,77 @@
 package io.kontena.lb.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The load balancer as a separate process ({@code kontena-lb run}), for what only a process shows: signals,
- * exit status, a small heap.
+ * exit status, a small heap, what goes to stdout and stderr. It logs as the shipped jar does.
  */
 public final class LbProcess implements AutoCloseable {
     private final Process process;
-    private final Path log;
+    private final Path stdout;
+    private final Path stderr;
 
-    private LbProcess(Process process, Path log) {
+    private LbProcess(Process process, Path stdout, Path stderr) {
         this.process = process;
-        this.log = log;
+        this.stdout = stdout;
+        this.stderr = stderr;
     }
 
     /**
-     * Starts {@code run --stack FILE --bind 127.0.0.1 --access-log=false} plus the given arguments. It logs as in
-     * production (operator messages at INFO), not as the tests do.
+     * Starts {@code run --stack FILE --bind 127.0.0.1} plus the given arguments; the access log is off unless
+     * they set {@code --access-log}.
      */
     public static LbProcess run(Path stack, List<String> jvmOptions, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.add("-Dlogback.configurationFile=" + productionLogging());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("io.kontena.lb.cli.Main");
-        command.addAll(List.of("run", "--stack", stack.toString(), "--bind", "127.0.0.1", "--access-log=false"));
-        command.addAll(List.of(args));
-        Path log = Files.createTempFile("kontena-lb", ".log");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new LbProcess(p, log);
+        return start("run", stack, jvmOptions, args);
     }
 
-    /** The logging configuration of the main code, which the tests' own configuration hides on the class path. */
-    private static String productionLogging() throws IOException {
-        for (URL url : Collections.list(LbProcess.class.getClassLoader().getResources("logback.xml"))) {
-            if (!url.getPath().contains("test-classes")) {
-                return url.toString();
-            }
+    /** Starts {@code demo --stack FILE --bind 127.0.0.1} plus the given arguments, as {@link #run} does. */
+    public static LbProcess demo(Path stack, List<String> jvmOptions, String... args) throws IOException {
+        return start("demo", stack, jvmOptions, args);
+    }
+
+    private static LbProcess start(String subcommand, Path stack, List<String> jvmOptions, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String leakDetection = System.getProperty("io.netty.leakDetection.level");
+        if (leakDetection != null) {
+            command.add("-Dio.netty.leakDetection.level=" + leakDetection); // as strict as the tests themselves
         }
-        throw new IOException("no logback.xml of the main code on the class path");
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(shippedClassPath());
+        command.add("io.kontena.lb.cli.Main");
+        command.addAll(List.of(subcommand, "--stack", stack.toString(), "--bind", "127.0.0.1"));
+        if (Arrays.stream(args).noneMatch(a -> a.startsWith("--access-log"))) {
+            command.add("--access-log=false");
+        }
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile("kontena-lb", ".out");
+        Path err = Files.createTempFile("kontena-lb", ".err");
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        return new LbProcess(p, out, err);
+    }
+
+    /**
+     * The tests' class path without the tests' own classes, so the process logs as the shipped jar does (the
+     * tests' logging configuration turns the access log off).
+     */
+    private static String shippedClassPath() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !Files.exists(Path.of(entry, "logback-test.xml")))
+                .collect(Collectors.joining(File.pathSeparator));
     }
 
     /** A port that was free a moment ago, for a process that must be told its port in advance. */
@@ -83,6 +103,14 @@ public final class LbProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** Sends SIGHUP: the process reads its stack file again. */
+    public void hangUp() throws Exception {
+        int exit = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start().waitFor();
+        if (exit != 0) {
+            throw new AssertionError("kill -HUP " + process.pid() + " exited with " + exit);
+        }
+    }
+
     /** Sends SIGTERM. */
     public void terminate() {
         process.destroy();
@@ -100,13 +128,25 @@ public final class LbProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** What the process wrote to stderr (its operator messages), then to stdout (its access log). */
     public String log() throws IOException {
-        return Files.readString(log);
+        return Files.readString(stderr) + Files.readString(stdout);
+    }
+
+    /** What the process wrote to stdout so far. */
+    public String stdout() throws IOException {
+        return Files.readString(stdout);
+    }
+
+    /** What the process wrote to stderr so far. */
+    public String stderr() throws IOException {
+        return Files.readString(stderr);
     }
 
     @Override
     public void close() throws Exception {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        Files.deleteIfExists(log);
+        Files.deleteIfExists(stdout);
+        Files.deleteIfExists(stderr);
     }
 }

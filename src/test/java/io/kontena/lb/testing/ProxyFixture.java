@@ -3,18 +3,23 @@ package io.kontena.lb.testing;
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.HeaderRules;
 import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Timeouts;
+import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.kontena.CertificateBundles;
 import io.kontena.lb.proxy.ProxyRuntime;
 import io.kontena.lb.proxy.Transport;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -82,6 +87,28 @@ public final class ProxyFixture implements AfterEachCallback {
         return runtime.httpPort();
     }
 
+    /** HTTP and HTTPS with these certificates (bundles as a load balancer reads them, in this order). */
+    public ProxyRuntime serveHttps(TlsSettings settings, List<TestCertificates.Issued> certificates,
+                                   List<HttpService> http, List<TcpService> tcp) {
+        StringBuilder bundles = new StringBuilder();
+        certificates.forEach(c -> bundles.append(c.bundle()));
+        CertificateBundles.Result read = CertificateBundles.read("lb", Map.of(CertificateBundles.SSL_CERTS,
+                bundles.toString()), Instant.now());
+        if (!read.problems().isEmpty()) {
+            throw new AssertionError("certificates rejected: " + read.problems());
+        }
+        return apply(new LbConfig(Optional.of(0), http, tcp, List.of(),
+                Optional.of(new Https(0, read.certificates(), settings, read.warnings()))));
+    }
+
+    public ProxyRuntime serveHttps(List<TestCertificates.Issued> certificates, HttpService... services) {
+        return serveHttps(TlsSettings.DEFAULTS, certificates, List.of(services), List.of());
+    }
+
+    public int httpsPort() {
+        return runtime.httpsPort();
+    }
+
     public static Upstream at(WhoAmI w) {
         return new Upstream("127.0.0.1", w.port());
     }
@@ -118,6 +145,12 @@ public final class ProxyFixture implements AfterEachCallback {
 
     public static TcpService tcp(String name, Balance balance, List<Upstream> upstreams) {
         return new TcpService(name, balance, 0, upstreams, Timeouts.DEFAULTS.withConnect(Duration.ofSeconds(2)));
+    }
+
+    /** A TCP service that terminates TLS with the load balancer's certificates. */
+    public static TcpService tcpTls(String name, List<Upstream> upstreams) {
+        return new TcpService(name, Balance.ROUND_ROBIN, 0, upstreams,
+                Timeouts.DEFAULTS.withConnect(Duration.ofSeconds(2)), true);
     }
 
     @Override

@@ -8,6 +8,12 @@ final class HttpLimits {
     static final int MAX_HEADER_SIZE = 16384;
     /** Body pieces are passed on as they come, at most this large each. */
     static final int MAX_CHUNK_SIZE = 65536;
+    /**
+     * Pipelined requests decoded ahead of their answers. With auto read off, a read takes one socket read of at
+     * most 64 KB, and the next read waits until every request of it was answered; 64 KB of the shortest
+     * requests (16 bytes) are 4096. Netty's default of 128 would break a client pipelining many small requests.
+     */
+    static final int MAX_PIPELINED = 4096;
 
     private HttpLimits() {
     }

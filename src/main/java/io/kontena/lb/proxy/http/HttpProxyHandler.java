@@ -15,8 +15,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -103,8 +105,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** The pipeline of a client connection to an HTTP listener. */
     public static void initPipeline(ChannelPipeline p, HttpListenerContext lc) {
-        p.addLast("codec", new io.netty.handler.codec.http.HttpServerCodec(
-                HttpLimits.MAX_INITIAL_LINE, HttpLimits.MAX_HEADER_SIZE, HttpLimits.MAX_CHUNK_SIZE));
+        p.addLast("codec", new io.netty.handler.codec.http.HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(HttpLimits.MAX_INITIAL_LINE)
+                .setMaxHeaderSize(HttpLimits.MAX_HEADER_SIZE)
+                .setMaxChunkSize(HttpLimits.MAX_CHUNK_SIZE), HttpLimits.MAX_PIPELINED));
         p.addLast("flow", new io.netty.handler.flow.FlowControlHandler());
         p.addLast("proxy", new HttpProxyHandler(lc));
     }
@@ -197,8 +201,31 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         status = 0;
         bytes = 0;
 
+        // HTTP/2 requests come from streams, marked by their adapter; an HTTP/1.x connection speaks only HTTP/1.x.
+        if (clientVersion.majorVersion() != 1 && clientVersion != Http2StreamAdapter.HTTP_2) {
+            keepAlive = false;
+            respondLocal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "Only HTTP/1.x is spoken here.");
+            return;
+        }
+        if (method.equals(HttpMethod.CONNECT)) {
+            // A tunnel to a host the client names is a forward proxy's job; the codecs would garble it anyway.
+            keepAlive = false;
+            respondLocal(HttpResponseStatus.NOT_IMPLEMENTED, "CONNECT is not served by a load balancer.");
+            return;
+        }
+        if (req.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
+            // The upstream might pick another of them than routing did (RFC 9112, section 3.2).
+            keepAlive = false;
+            respondLocal(HttpResponseStatus.BAD_REQUEST, "The request has more than one Host header.");
+            return;
+        }
+        String authority = Route.authority(originalUri);
+        if (authority != null) {
+            // An absolute-form target names the host; the Host header is replaced by it (RFC 9112, section 3.2.2).
+            req.headers().set(HttpHeaderNames.HOST, authority);
+        }
         String host = req.headers().get(HttpHeaderNames.HOST);
-        if (host == null && clientVersion.equals(HttpVersion.HTTP_1_1) && !originalUri.contains("://")) {
+        if (host == null && clientVersion.equals(HttpVersion.HTTP_1_1)) {
             respondLocal(HttpResponseStatus.BAD_REQUEST, "The request has no Host header.");
             return;
         }
@@ -522,8 +549,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         startNanos = System.nanoTime();
         keepAlive = false;
         this.status = status.code();
-        ctx.writeAndFlush(LocalResponses.page(ctx.alloc(), status, "The request is malformed: " + cause.getMessage(),
-                false)).addListener(ChannelFutureListener.CLOSE);
+        FullHttpResponse page = LocalResponses.page(ctx.alloc(), status, "The request is malformed: "
+                + cause.getMessage(), false);
+        bytes = page.content().readableBytes();
+        ctx.writeAndFlush(page).addListener(ChannelFutureListener.CLOSE);
         logAccess(null);
     }
 
@@ -534,8 +563,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         respond(LocalResponses.page(ctx.alloc(), status, detail, keepAlive));
     }
 
-    private void respond(HttpResponse response) {
+    private void respond(FullHttpResponse response) {
         status = response.status().code();
+        bytes = response.content().readableBytes();
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }

@@ -36,6 +36,10 @@ final class ProxyHeaders {
         HttpHeaders h = request.headers();
         String upgradeTo = upgrade ? h.get(HttpHeaderNames.UPGRADE) : null;
         removeHopByHop(h);
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            // An HTTP/1.0 client's expectation is ignored (RFC 9110, 10.1.1): it must not get a 100 Continue.
+            h.remove(HttpHeaderNames.EXPECT);
+        }
         if (upgradeTo != null) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
             h.set(HttpHeaderNames.UPGRADE, upgradeTo);
@@ -68,8 +72,10 @@ final class ProxyHeaders {
         for (String value : connection) {
             for (String name : value.split(",")) {
                 String n = name.trim();
-                // Framing stays with the codec, which re-frames the body for the next hop.
-                if (!n.isEmpty() && !n.equalsIgnoreCase("transfer-encoding") && !n.equalsIgnoreCase("content-length")) {
+                // Framing stays with the codec, which re-frames the body for the next hop; Host is never a
+                // connection option, whatever a client says.
+                if (!n.isEmpty() && !n.equalsIgnoreCase("transfer-encoding") && !n.equalsIgnoreCase("content-length")
+                        && !n.equalsIgnoreCase("host")) {
                     h.remove(n);
                 }
             }

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,9 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private final Supplier<TcpTarget> target;
     private final UpstreamConnector connector;
+    private boolean started;
+    /** What a TLS handshake read along with its end, before the upstream was connected: sent first. */
+    private final List<Object> early = new ArrayList<>(1);
 
     public TcpProxyHandler(Supplier<TcpTarget> target, UpstreamConnector connector) {
         this.target = target;
@@ -35,7 +39,33 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            start(ctx); // added after a TLS handshake: channelActive has passed already
+        }
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        start(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        early.add(msg);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        early.forEach(ReferenceCountUtil::release);
+        early.clear();
+    }
+
+    private void start(ChannelHandlerContext ctx) {
+        if (started) {
+            return;
+        }
+        started = true;
         TcpTarget t = target.get();
         if (t == null) {
             ctx.close();
@@ -65,6 +95,9 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
                     if (f.isSuccess() && client.isActive()) {
                         long idle = t.service().timeouts().tunnel().toMillis();
                         client.pipeline().addLast(new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+                        early.forEach(msg -> upstream.write(msg, upstream.voidPromise()));
+                        early.clear();
+                        upstream.flush();
                         ctx.pipeline().remove(this);
                         Relay.join(client, upstream, endpoint::end);
                     } else {

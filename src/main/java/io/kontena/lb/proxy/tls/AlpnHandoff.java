@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Waits for the TLS handshake, then hands the pipeline over to the protocol the client and server agreed on:
  * {@code "h2"} or {@code "http/1.1"} (also for clients that do not speak ALPN). Bytes that arrive before the
- * handshake completes are held and passed on after the hand-off. Removes itself.
+ * handshake completes are held and passed on after the hand-off. Removes itself. TCP services that terminate TLS
+ * use it to start relaying once the handshake is done, whatever the protocol.
  *
  * <pre>{@code
  * pipeline.addLast(tlsStore.newSniHandler(),

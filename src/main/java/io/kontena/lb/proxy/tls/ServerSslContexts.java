@@ -34,17 +34,20 @@ final class ServerSslContexts {
         return provider;
     }
 
-    SslContext build(Certificate certificate, TlsSettings settings) throws SSLException {
+    /** @param http for HTTPS (ALPN offers HTTP/2 as the settings say, and HTTP/1.1); else no ALPN at all */
+    SslContext build(Certificate certificate, TlsSettings settings, boolean http) throws SSLException {
         SslContextBuilder builder = SslContextBuilder
                 .forServer(certificate.key(), certificate.chain().toArray(new X509Certificate[0]))
                 .sslProvider(provider)
                 .protocols(PROTOCOLS)
                 .sessionCacheSize(SESSION_CACHE_SIZE)
-                .sessionTimeout(SESSION_TIMEOUT_SECONDS)
-                .applicationProtocolConfig(settings.http2() ? H2_AND_HTTP11 : HTTP11);
+                .sessionTimeout(SESSION_TIMEOUT_SECONDS);
+        if (http) {
+            builder.applicationProtocolConfig(settings.http2() ? H2_AND_HTTP11 : HTTP11);
+        }
         if (!settings.ciphers().isEmpty()) {
             builder.ciphers(settings.ciphers());
-        } else if (settings.http2()) {
+        } else if (http && settings.http2()) {
             // RFC 7540 9.2.2 forbids many older suites under h2; offer only the ones it allows
             builder.ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
         }

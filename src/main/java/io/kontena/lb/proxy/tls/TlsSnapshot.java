@@ -17,8 +17,14 @@ import java.util.Optional;
 final class TlsSnapshot {
     static final TlsSnapshot EMPTY = new TlsSnapshot(List.of(), Map.of(), Map.of(), null, null);
 
-    /** A certificate with the context built for it. */
-    record Served(Certificate certificate, SslContext context) {
+    /**
+     * A certificate with the contexts built for it.
+     *
+     * @param context    for HTTPS, offering HTTP/2 and HTTP/1.1 by ALPN
+     * @param tcpContext for TCP services that terminate TLS: no ALPN, the bytes are the upstream's business;
+     *                   null when no such service exists
+     */
+    record Served(Certificate certificate, SslContext context, SslContext tcpContext) {
     }
 
     private final List<Served> served;

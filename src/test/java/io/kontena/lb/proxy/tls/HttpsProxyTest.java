@@ -72,4 +72,54 @@ class HttpsProxyTest {
         // Plain HTTP still serves alongside.
         assertThat(RawHttp.get(lb.httpPort(), "www.example.com", "/").echoed("x-forwarded-proto")).isEqualTo("http");
     }
+
+    @Test
+    void aCorruptedBundleAndAMismatchedKeyAreSkippedWhileTheRestServe() throws Exception {
+        WhoAmI web = lb.whoami("web-1");
+        TestCertificates.Issued first = TestCertificates.cert("first.example.com").build();
+        TestCertificates.Issued corrupted = TestCertificates.cert("corrupted.example.com").build();
+        TestCertificates.Issued mismatched = TestCertificates.cert("mismatched.example.com").build();
+        TestCertificates.Issued stranger = TestCertificates.cert("stranger")
+                .key(TestCertificates.newKey(TestCertificates.KeyType.EC)).build();
+        TestCertificates.Issued named = TestCertificates.cert("named.example.com")
+                .key(TestCertificates.KeyType.RSA).build();
+        String sslCerts = first.bundle()
+                + corrupted.bundle().replaceFirst("(?m)^(MII.{10})", "$1!!!!")
+                + mismatched.certificatePem() + stranger.keyPem(TestCertificates.KeyForm.PKCS8);
+        String yaml = """
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["0:80", "0:443"]
+                    environment:
+                      SSL_CERTS: |
+                %s
+                      SSL_CERT_named: |
+                %s
+                  web:
+                    image: web
+                    links: [lb]
+                    upstreams: ["127.0.0.1:%d"]
+                """.formatted(sslCerts.indent(8), named.bundle().indent(8), web.port());
+        LbConfig config = Translator.translate(StackFile.parse(yaml, "kontena.yml"), Optional.empty());
+
+        assertThat(config.problems()).extracting(p -> p.subject() + " " + p.key()).containsExactly(
+                "lb SSL_CERTS#2", "lb SSL_CERTS#3");
+        assertThat(config.problems().get(0).message()).contains("does not parse");
+        assertThat(config.problems().get(1).message()).contains("does not match", "CN=mismatched.example.com");
+        lb.apply(config);
+        int port = lb.runtime().httpsPort();
+
+        TlsTestClient tls = new TlsTestClient();
+        assertThat(tls.certificateFor(port, "first.example.com")).isEqualTo(first.certificate());
+        assertThat(tls.certificateFor(port, "named.example.com")).isEqualTo(named.certificate());
+        // the names of the skipped bundles get the default, the first valid certificate
+        assertThat(tls.certificateFor(port, "corrupted.example.com")).isEqualTo(first.certificate());
+        assertThat(tls.certificateFor(port, "mismatched.example.com")).isEqualTo(first.certificate());
+        try (TlsTestClient.Connection c = tls.connect(port, "named.example.com")) {
+            RawHttp.Response r = new RawHttp(c.socket)
+                    .send("GET / HTTP/1.1\r\nHost: named.example.com\r\nConnection: close\r\n\r\n").read();
+            assertThat(r.instance()).isEqualTo("web-1");
+        }
+    }
 }

@@ -6,7 +6,21 @@ import io.kontena.lb.kontena.CertificateBundles;
 import io.kontena.lb.testing.TestCertificates;
 import io.kontena.lb.testing.TestCertificates.Issued;
 import io.kontena.lb.testing.TestCertificates.KeyType;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslProvider;
 import org.junit.jupiter.api.AfterEach;
@@ -18,6 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import javax.net.ssl.SSLException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +41,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -317,5 +334,85 @@ class TlsStoreTest {
         assertThat(problems).allSatisfy(p -> assertThat(p.message()).contains("served with the default ciphers"));
         int port = serve(store).port();
         assertThat(client.certificateFor(port, "f.example.test")).isEqualTo(issued.certificate());
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
+    void refusesTls11(SslProvider provider) throws Exception {
+        assumeThat(OpenSsl.isAvailable()).as("an OpenSSL client that still speaks TLS 1.1").isTrue();
+        Issued issued = TestCertificates.cert("old.example.test").key(KeyType.RSA).build();
+        int port = serve(store(provider, bundles(issued), TlsSettings.DEFAULTS)).port();
+        // the control: a server that allows TLS 1.1 shakes hands with the same client
+        SslContext permissive = SslContextBuilder.forServer(issued.keyPair().getPrivate(), issued.certificate())
+                .sslProvider(SslProvider.OPENSSL).protocols("TLSv1.1", "TLSv1.2").build();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            Channel control = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(permissive.newHandler(ch.alloc()));
+                        }
+                    }).bind("127.0.0.1", 0).sync().channel();
+            assertThat(handshake(group, ((InetSocketAddress) control.localAddress()).getPort(), "TLSv1.1"))
+                    .isEqualTo("TLSv1.1");
+            assertThat(handshake(group, port, "TLSv1.1")).startsWith("failed");
+            assertThat(handshake(group, port, "TLSv1.2")).isEqualTo("TLSv1.2");
+            control.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void theDailyReportNamesCertificatesThatNeedRenewing() {
+        Issued soon = TestCertificates.cert("soon.example.test").expiresIn(Duration.ofDays(90)).build();
+        Issued fine = TestCertificates.cert("fine.example.test").expiresIn(Duration.ofDays(365)).build();
+        // eighty days on, without any change: the first one has ten days left
+        TlsStore store = new TlsStore(TlsProvider.preferred(), Clock.offset(Clock.systemUTC(), Duration.ofDays(80)));
+        store.update(bundles(soon, fine), TlsSettings.DEFAULTS);
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TlsStore.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            store.logExpiring();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(appender.list).singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+            assertThat(e.getFormattedMessage()).startsWith("SSL_CERTS#1 (soon.example.test): certificate expires on")
+                    .contains("(in 9 days); renew it");
+        });
+    }
+
+    /** The protocol an OpenSSL client that offers only this one ends up with, or "failed: why". */
+    private static String handshake(EventLoopGroup group, int port, String protocol) throws Exception {
+        SslContext context = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL).protocols(protocol)
+                .trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+        CompletableFuture<String> result = new CompletableFuture<>();
+        Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel c) {
+                        SslHandler ssl = context.newHandler(c.alloc(), "old.example.test", port);
+                        ssl.handshakeFuture().addListener(f -> result.complete(f.isSuccess()
+                                ? ssl.engine().getSession().getProtocol() : "failed: " + f.cause()));
+                        c.pipeline().addLast(ssl, new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                ctx.close(); // the failed handshake, reported above
+                            }
+                        });
+                    }
+                }).connect("127.0.0.1", port).sync().channel();
+        try {
+            return result.get(10, TimeUnit.SECONDS);
+        } finally {
+            ch.close().sync();
+        }
     }
 }

@@ -1,0 +1,42 @@
+package io.kontena.lb.kontena;
+
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The KONTENA_LB_* variables of the load balancer service itself. One that it does not act on is a problem
+ * rather than silence: a health URI or PROXY protocol that is asked for and not served would fail in ways hard
+ * to trace back to the variable.
+ */
+final class LoadBalancerVariables {
+    private static final String PREFIX = ServiceVariables.PREFIX;
+    private static final Set<String> SERVED = Set.of(
+            CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2);
+    private static final Set<String> NOT_SUPPORTED = Set.of(PREFIX + "HEALTH_URI", PREFIX + "ACCEPT_PROXY",
+            PREFIX + "CUSTOM_SETTINGS", PREFIX + "GLOBAL_SETTINGS");
+
+    private LoadBalancerVariables() {
+    }
+
+    static void check(StackService lb, Problems problems) {
+        lb.environment().forEach((name, value) -> {
+            String upper = name.toUpperCase(Locale.ROOT);
+            if (!upper.startsWith(PREFIX) || SERVED.contains(name)) {
+                return;
+            }
+            String message;
+            if (SERVED.contains(upper)) {
+                message = "variable names are case-sensitive; did you mean " + upper + "?";
+            } else if (NOT_SUPPORTED.contains(upper)) {
+                message = "not supported yet, so it would do nothing; remove the variable";
+            } else if (ServiceVariables.VALID.contains(upper)) {
+                message = "a variable of a balanced service, not of the load balancer; set it on the services "
+                        + "that link to " + lb.name();
+            } else {
+                message = "unknown variable. Valid names on a load balancer service: "
+                        + String.join(", ", SERVED.stream().sorted().toList());
+            }
+            problems.add(lb.name(), name, value, message);
+        });
+    }
+}
