@@ -84,10 +84,6 @@ public final class InheritedSockets implements AutoCloseable {
         return a.equals(b) || a.isAnyLocalAddress() && b != null && b.isAnyLocalAddress();
     }
 
-    public synchronized int size() {
-        return unclaimed.size();
-    }
-
     /** Closes this process's copy of each socket no listener claimed (the claimed ones close with their owner). */
     @Override
     public synchronized void close() {

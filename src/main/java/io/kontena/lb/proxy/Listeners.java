@@ -61,8 +61,8 @@ final class Listeners {
     }
 
     /**
-     * Opens a listener and waits until it accepts: on the socket inherited from a previous process for its address
-     * when there is one, else on a newly bound socket.
+     * Opens a listener and waits until it listens: on the socket inherited from a previous process for its address
+     * when there is one (see {@link InheritedSockets}), else on a newly bound socket.
      *
      * @param childInit sets up each accepted connection's pipeline
      * @param halfClose accepted connections stay writable after the client ends its side (byte relays)
@@ -117,7 +117,7 @@ final class Listeners {
             if (!l.connections.isEmpty()) {
                 log.warn("drain timeout: closing {} connection(s) of {}", l.connections.size(), key);
             }
-            l.connections.close();
+            cut(l.connections);
             draining.remove(l.connections);
         }, drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -157,9 +157,21 @@ final class Listeners {
 
     /** Closes every client connection at once. */
     void closeConnections() {
-        open.values().forEach(l -> l.connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS));
-        draining.forEach(g -> g.close().awaitUninterruptibly(5, TimeUnit.SECONDS));
+        open.values().forEach(l -> cut(l.connections));
+        draining.forEach(Listeners::cut);
+        open.values().forEach(l -> l.connections.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS));
+        draining.forEach(g -> g.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS));
         draining.clear();
+    }
+
+    /**
+     * Closes connections at once, past the pipeline's goodbyes (an HTTP/2 GOAWAY would wait for the streams in
+     * progress): their time is up.
+     */
+    private static void cut(ChannelGroup connections) {
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> ch.unsafe().close(ch.unsafe().voidPromise()));
+        }
     }
 
     /** A listener that could not be opened. */

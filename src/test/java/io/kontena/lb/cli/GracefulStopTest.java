@@ -93,7 +93,7 @@ class GracefulStopTest {
     @Test
     void sigtermLetsLongStreamsTunnelsAndRelaysFinish() throws Exception {
         EventLoopGroup loops = Transport.eventLoops(1, "upstreams");
-        try (WhoAmI web = WhoAmI.start("web-1", "127.0.0.1", 0, loops); RawServer db = greeter("db-1")) {
+        try (WhoAmI web = WhoAmI.start("web-1", "127.0.0.1", 0, loops); RawServer db = RawServer.greeter("db-1")) {
             int http = LbProcess.freePort();
             int tcp = LbProcess.freePort();
             try (LbProcess lb = LbProcess.run(stack(http, tcp, web.port(), db.port()), List.of("-Xmx128m"),
@@ -153,7 +153,7 @@ class GracefulStopTest {
 
     @Test
     void theDrainTimeoutEndsWhatOutlastsIt() throws Exception {
-        try (RawServer db = greeter("db-1")) {
+        try (RawServer db = RawServer.greeter("db-1")) {
             int http = LbProcess.freePort();
             int tcp = LbProcess.freePort();
             try (LbProcess lb = LbProcess.run(stack(http, tcp, 1, db.port()), List.of("-Xmx128m"),
@@ -191,14 +191,6 @@ class GracefulStopTest {
         return stack;
     }
 
-    /** Says its name, then echoes. */
-    private static RawServer greeter(String name) throws java.io.IOException {
-        return new RawServer((s, in, out) -> {
-            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            in.transferTo(out);
-        });
-    }
 
     private static String line(Socket s) throws java.io.IOException {
         StringBuilder b = new StringBuilder();

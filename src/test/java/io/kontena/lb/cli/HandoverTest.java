@@ -10,7 +10,6 @@ import io.kontena.lb.testing.RawServer;
 import io.kontena.lb.testing.SteadyLoad;
 import io.netty.channel.EventLoopGroup;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +45,7 @@ class HandoverTest {
         loops = Transport.eventLoops(1, "upstreams");
         WhoAmI web1 = WhoAmI.start("web-1", "127.0.0.1", 0, loops);
         WhoAmI web2 = WhoAmI.start("web-2", "127.0.0.1", 0, loops);
-        try (RawServer db = greeter("db-1"); ServerSocket taken = new ServerSocket(0)) {
+        try (RawServer db = RawServer.greeter("db-1"); ServerSocket taken = new ServerSocket(0)) {
             int http = LbProcess.freePort();
             int tcp = LbProcess.freePort();
             int admin = LbProcess.freePort();
@@ -152,14 +151,6 @@ class HandoverTest {
         return all;
     }
 
-    /** Says its name, then echoes. */
-    private static RawServer greeter(String name) throws java.io.IOException {
-        return new RawServer((s, in, out) -> {
-            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            in.transferTo(out);
-        });
-    }
 
     private Path stack(int http, int tcp) throws java.io.IOException {
         return stack(http, tcp, null, null, null, 0);

@@ -12,10 +12,13 @@ import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.testing.H2Client;
 import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
+import io.kontena.lb.testing.TestCertificates;
+import io.netty.handler.codec.http2.Http2Error;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -23,6 +26,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -37,6 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class DrainTest {
     private static final Duration DRAIN = Duration.ofSeconds(2);
+    private static final TestCertificates.Issued CERTIFICATE = TestCertificates.cert("www.example.com").build();
 
     @RegisterExtension
     final ProxyFixture lb = new ProxyFixture().drainTimeout(DRAIN);
@@ -157,6 +162,26 @@ class DrainTest {
             assertThat(r.status()).isEqualTo(200);
             assertThat(r.header("connection")).isEqualTo("close");
             assertThat(idle.isClosedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void http2ConnectionsOfAClosedListenerGetAGoAwayAndFinishTheirStreams() throws Exception {
+        HeldUpstream held = new HeldUpstream(lb);
+        lb.serveHttps(List.of(CERTIFICATE), http("web", List.of(), List.of("/"), false, false,
+                List.of(new Upstream("127.0.0.1", held.server.port()))));
+        int port = lb.httpsPort();
+        try (H2Client client = new H2Client(port, "www.example.com")) {
+            H2Client.Exchange inFlight = client.open("GET", "www.example.com", "/fast", Map.of(), true);
+            client.open("GET", "www.example.com", "/slow", Map.of(), true);
+            assertThat(held.arrived.await(10, TimeUnit.SECONDS)).isTrue();
+            lb.runtime().stopAccepting();
+            await(() -> client.goAway() != null);
+            assertThat(client.goAway().errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+            assertThat(refused(port)).isTrue();
+            held.release.countDown();
+            assertThat(inFlight.response().get(10, TimeUnit.SECONDS).text()).isEqualTo("fast");
+            await(() -> !client.isOpen()); // the stream that never ends is cut by the drain timeout
         }
     }
 

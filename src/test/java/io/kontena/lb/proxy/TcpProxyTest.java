@@ -36,13 +36,8 @@ class TcpProxyTest {
         }));
     }
 
-    /** Says its name at once, then echoes until EOF. */
     private RawServer greeter(String name) throws IOException {
-        return lb.closeAfter(new RawServer((s, in, out) -> {
-            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            in.transferTo(out);
-        }));
+        return lb.closeAfter(RawServer.greeter(name));
     }
 
     private static Upstream at(RawServer s) {

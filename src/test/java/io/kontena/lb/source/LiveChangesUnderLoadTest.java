@@ -14,8 +14,6 @@ import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawServer;
 import io.kontena.lb.testing.SteadyLoad;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -58,7 +56,7 @@ class LiveChangesUnderLoadTest {
         }
         List<RawServer> tcp = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            tcp.add(greeter("g" + i));
+            tcp.add(lb.closeAfter(RawServer.greeter("g" + i)));
         }
         int tcpPort = LbProcess.freePort();
         Random random = new Random(42);
@@ -207,12 +205,4 @@ class LiveChangesUnderLoadTest {
         }
     }
 
-    /** Says its name, then echoes. */
-    private RawServer greeter(String name) throws IOException {
-        return lb.closeAfter(new RawServer((s, in, out) -> {
-            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            in.transferTo(out);
-        }));
-    }
 }

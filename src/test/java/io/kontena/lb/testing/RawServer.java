@@ -57,6 +57,15 @@ public final class RawServer implements AutoCloseable {
         acceptor.start();
     }
 
+    /** A TCP upstream that says its name and a newline at once, then echoes until EOF. */
+    public static RawServer greeter(String name) throws IOException {
+        return new RawServer((s, in, out) -> {
+            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            in.transferTo(out);
+        });
+    }
+
     public int port() {
         return server.getLocalPort();
     }

@@ -1,5 +1,6 @@
 package io.kontena.lb.proxy.http;
 
+import io.kontena.lb.proxy.DrainEvent;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -32,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * upstream takes them, and the client gets more window only for what was read.
  *
  * <p>The connection itself is read continuously while it is writable (the streams' windows bound what it can
- * hold) and closed with a GOAWAY once it has had no stream for the keep-alive time, or when it is closed for a
- * shutdown: streams in progress finish first.
+ * hold) and closed with a GOAWAY once it has had no stream for the keep-alive time, or when its listener closes
+ * ({@link DrainEvent}: a removed port, a shutdown, a hand-over): streams in progress finish first.
  */
 public final class Http2Frontend {
     private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
@@ -124,6 +125,12 @@ public final class Http2Frontend {
                 if (codec.connection().numActiveStreams() == 0) {
                     ctx.close(); // through the codec, which sends GOAWAY first
                 }
+                return;
+            }
+            if (evt instanceof DrainEvent) {
+                // The listener closed: GOAWAY now, so the client opens its next streams elsewhere, while the
+                // streams in progress finish (the drain timeout closes what outlasts it).
+                ctx.close();
                 return;
             }
             ctx.fireUserEventTriggered(evt);

@@ -270,7 +270,7 @@ class Http2ProxyTest {
         try (H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
             H2Client.Exchange inFlight = client.open("GET", "www.example.com", "/", Map.of(), true);
             assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
-            Thread closer = new Thread(lb.runtime()::close);
+            Thread closer = new Thread(lb.runtime()::drainAndClose);
             closer.start();
             awaitTrue(() -> client.goAway() != null, "a GOAWAY");
             assertThat(client.goAway().errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
