@@ -16,8 +16,11 @@ class ConfigViewTest {
     @SuppressWarnings("unchecked")
     void showsEachCertificatesExpiryAsOfNowAndTheWarnings() {
         Instant now = Instant.now();
-        TestCertificates.Issued fine = TestCertificates.cert("fine.example.com").expiresIn(Duration.ofDays(90)).build();
-        TestCertificates.Issued soon = TestCertificates.cert("soon.example.com").expiresIn(Duration.ofDays(20)).build();
+        // Validity taken from the same now as the view, so the days left never depend on when the test runs.
+        TestCertificates.Issued fine = TestCertificates.cert("fine.example.com")
+                .valid(now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(90))).build();
+        TestCertificates.Issued soon = TestCertificates.cert("soon.example.com")
+                .valid(now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(20))).build();
         TestCertificates.Issued old = TestCertificates.cert("old.example.com")
                 .valid(now.minus(Duration.ofDays(90)), now.minus(Duration.ofDays(2))).build();
         CertificateBundles.Result read = CertificateBundles.read("lb", Map.of(
