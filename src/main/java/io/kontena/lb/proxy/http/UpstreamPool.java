@@ -51,8 +51,12 @@ public final class UpstreamPool {
 
     /** Takes back a connection whose exchange ended cleanly, or closes it when it should not be kept. */
     void release(Endpoint endpoint, Channel ch) {
+        if (endpoint.isDraining() || !ch.isActive()) {
+            ch.close(); // before any lookup: a removed endpoint must not get a new (never emptied) entry
+            return;
+        }
         ArrayDeque<Channel> channels = idle.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
-        if (endpoint.isDraining() || !ch.isActive() || channels.size() >= MAX_IDLE_PER_ENDPOINT) {
+        if (channels.size() >= MAX_IDLE_PER_ENDPOINT) {
             ch.close();
             return;
         }
