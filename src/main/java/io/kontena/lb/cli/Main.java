@@ -15,8 +15,16 @@ public final class Main implements Runnable {
 
     /** Netty's leak detection samples buffers and records stack traces; off unless asked for, as in tests. */
     static final String LEAK_DETECTION = "io.netty.leakDetection.level";
+    /** Netty's Flight Recorder events for its buffer allocator; off unless asked for. */
+    static final String NETTY_JFR = "io.netty.jfr.enabled";
 
     public static void main(String[] args) {
+        if (System.getProperty(NETTY_JFR) == null) {
+            // Set before any Netty class reads it. On, the first buffer allocated registers the events with the
+            // Flight Recorder, which holds the first request up by about 0.1 s, and every allocation checks them.
+            // -Dio.netty.jfr.enabled=true turns them back on.
+            System.setProperty(NETTY_JFR, "false");
+        }
         if (System.getProperty(LEAK_DETECTION) == null) {
             // The sampling costs about 2% of the CPU per proxied request; -Dio.netty.leakDetection.level=simple
             // (or paranoid) turns it back on.

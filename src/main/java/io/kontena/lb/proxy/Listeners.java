@@ -86,8 +86,9 @@ final class Listeners {
                 .group(loops)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // TCP_NODELAY is Netty's default for its socket channels: setting it again costs a system call
+                // per connection.
                 .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
                 .childHandler(tracked);
         try {

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
@@ -60,10 +61,19 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         if (evt instanceof ChannelInputShutdownEvent) {
             // The sender finished: pass the half-close on once everything it sent is written. A TLS peer is closed
             // instead, with a close_notify: a bare end of its TCP stream would look like a truncation attack.
+            Channel self = ctx.channel();
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (peer instanceof DuplexChannel duplexPeer && peer.isActive()
+                if (self instanceof DuplexChannel s && s.isOutputShutdown()) {
+                    // The other direction ended first: both are done, and a close ends the peer's output as a
+                    // half-close would, without a shutdown per side.
+                    peer.close();
+                    self.close();
+                } else if (peer instanceof DuplexChannel duplexPeer && peer.isActive()
                         && peer.pipeline().get(SslHandler.class) == null) {
-                    duplexPeer.shutdownOutput().addListener(done -> closeWhenBothDone(ctx.channel()));
+                    // Once the peer ends its side too, nothing is left to relay: Netty then closes it outright
+                    // (channelInactive below closes this side) rather than shutting its input down first.
+                    peer.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+                    duplexPeer.shutdownOutput().addListener(done -> closeWhenBothDone(self));
                 } else {
                     ctx.close();
                 }

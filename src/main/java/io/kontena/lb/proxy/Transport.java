@@ -39,6 +39,11 @@ public final class Transport {
         return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
+    /** An unregistered, unconnected client socket channel. */
+    public static Channel newSocketChannel() {
+        return EPOLL ? new EpollSocketChannel() : new NioSocketChannel();
+    }
+
     public static Class<? extends Channel> socketChannel() {
         return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
     }

@@ -3,6 +3,8 @@ package io.kontena.lb.proxy;
 import io.kontena.lb.balance.Endpoint;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
@@ -30,8 +32,8 @@ public final class UpstreamConnector {
     public UpstreamConnector(EventLoopGroup loops) {
         template = new Bootstrap()
                 .channel(Transport.socketChannel())
+                // TCP_NODELAY is Netty's default for its socket channels: not set again (a system call each).
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true);
         for (EventExecutor loop : loops) {
             open.put(loop, new HashMap<>());
@@ -45,12 +47,45 @@ public final class UpstreamConnector {
      */
     public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Duration timeout, boolean halfClose,
                                  ChannelHandler init) {
-        ChannelFuture f = template.clone(loop)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                .handler(init)
-                .connect(endpoint.address());
-        Channel ch = f.channel();
+        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        Channel ch = null;
+        if (!endpoint.address().isUnresolved()) {
+            try {
+                ch = Transport.newSocketChannel();
+            } catch (ChannelException e) {
+                ch = null;
+            }
+        }
+        if (ch == null) {
+            // A name that did not resolve, or no socket (out of file descriptors): Bootstrap tries to resolve and
+            // reports failures as a failed future with a placeholder channel, as callers expect.
+            ChannelFuture f = template.clone(loop)
+                    .option(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
+                    .handler(init)
+                    .connect(endpoint.address());
+            track(loop, endpoint, f.channel());
+            return f;
+        }
+        // What Bootstrap.connect does, without its per-connection copy of the options, resolver and reflection:
+        // a new connection to each endpoint is made for every TCP client.
+        ChannelConfig config = ch.config();
+        config.setAutoRead(false);
+        config.setConnectTimeoutMillis(timeoutMillis);
+        config.setOption(ChannelOption.SO_KEEPALIVE, true);
+        config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClose);
+        ch.pipeline().addLast(init);
+        ChannelFuture registered = loop.register(ch);
+        if (registered.cause() != null) {
+            ch.unsafe().closeForcibly();
+            return registered;
+        }
+        ChannelFuture f = ch.connect(endpoint.address());
+        track(loop, endpoint, ch);
+        return f;
+    }
+
+    private void track(EventLoop loop, Endpoint endpoint, Channel ch) {
         Map<Endpoint, Set<Channel>> byEndpoint = open.get(loop);
         byEndpoint.computeIfAbsent(endpoint, e -> new HashSet<>()).add(ch);
         ch.closeFuture().addListener(closed -> {
@@ -59,7 +94,6 @@ public final class UpstreamConnector {
                 byEndpoint.remove(endpoint);
             }
         });
-        return f;
     }
 
     /** Closes every connection to an endpoint (its drain timeout passed), each on its own loop. */

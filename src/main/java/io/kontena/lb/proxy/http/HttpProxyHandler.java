@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -37,6 +38,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -97,7 +99,15 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private long lastActivity;
     private boolean waitingForRequest;
+    private long waitDeadline;
+    /**
+     * One timer per connection, armed for the earliest time a limit could pass; it is not moved for every request
+     * (two schedules and two cancellations per request otherwise): when it fires it checks the limit in force then
+     * and re-arms when that has not passed yet.
+     */
     private ScheduledFuture<?> timer;
+    private long timerDue;
+    private final Runnable onTimer = this::onTimer;
 
     public HttpProxyHandler(HttpListenerContext lc) {
         this.lc = lc;
@@ -178,8 +188,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             rejectMalformed(req.decoderResult().cause());
             return;
         }
-        cancelTimer();
-        waitingForRequest = false;
+        waitingForRequest = false; // the timer, if it fires meanwhile, sees the exchange and re-arms for it
         firstRequest = false;
         request = req;
         method = req.method();
@@ -213,7 +222,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             respondLocal(HttpResponseStatus.NOT_IMPLEMENTED, "CONNECT is not served by a load balancer.");
             return;
         }
-        if (req.headers().getAll(HttpHeaderNames.HOST).size() > 1) {
+        if (hasSecondValue(req.headers(), HttpHeaderNames.HOST)) {
             // The upstream might pick another of them than routing did (RFC 9112, section 3.2).
             keepAlive = false;
             respondLocal(HttpResponseStatus.BAD_REQUEST, "The request has more than one Host header.");
@@ -246,6 +255,15 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 service.headers());
         startExchangeTimer();
         connectUpstream();
+    }
+
+    private static boolean hasSecondValue(HttpHeaders headers, CharSequence name) {
+        Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(name);
+        if (!values.hasNext()) {
+            return false;
+        }
+        values.next();
+        return values.hasNext();
     }
 
     private void onRequestContent(HttpContent content) {
@@ -578,11 +596,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void endExchange(ChannelFuture written) {
         request = null;
         target = null;
-        cancelTimer();
         if (keepAlive) {
             waitForRequest(lc.keepAlive());
             readClient();
         } else {
+            cancelTimer();
             written.addListener(ChannelFutureListener.CLOSE);
         }
     }
@@ -633,12 +651,13 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void waitForRequest(Duration limit) {
         waitingForRequest = true;
-        schedule(limit.toNanos());
+        waitDeadline = System.nanoTime() + limit.toNanos();
+        arm(waitDeadline);
     }
 
     private void startExchangeTimer() {
         lastActivity = System.nanoTime();
-        schedule(currentLimit());
+        arm(lastActivity + currentLimit());
     }
 
     private long currentLimit() {
@@ -646,9 +665,14 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return (requestDone ? t.server() : t.client()).toNanos();
     }
 
-    private void schedule(long nanos) {
+    /** Makes sure the timer fires no later than {@code due} (a {@link System#nanoTime()} value). */
+    private void arm(long due) {
+        if (timer != null && timerDue - due <= 0) {
+            return;
+        }
         cancelTimer();
-        timer = ctx.executor().schedule(this::onTimer, nanos, TimeUnit.NANOSECONDS);
+        timerDue = due;
+        timer = ctx.executor().schedule(onTimer, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     private void cancelTimer() {
@@ -664,6 +688,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (waitingForRequest) {
+            if (System.nanoTime() - waitDeadline < 0) {
+                arm(waitDeadline);
+                return;
+            }
             if (firstRequest) {
                 ctx.writeAndFlush(LocalResponses.page(ctx.alloc(), HttpResponseStatus.REQUEST_TIMEOUT,
                         "No complete request arrived in time.", false)).addListener(ChannelFutureListener.CLOSE);
@@ -678,7 +706,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         long idle = System.nanoTime() - lastActivity;
         long limit = currentLimit();
         if (idle < limit) {
-            schedule(limit - idle);
+            arm(lastActivity + limit);
             return;
         }
         log.warn("{}: {} timed out after {} ms", target.service().name(),

@@ -8,14 +8,18 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /** The header changes a proxy owes both directions (RFC 9110 section 7.6) and those a service asks for. */
 final class ProxyHeaders {
-    private static final String X_FORWARDED_FOR = "x-forwarded-for";
-    private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
-    private static final String X_FORWARDED_PORT = "x-forwarded-port";
-    private static final String X_FORWARDED_HOST = "x-forwarded-host";
+    // AsciiString keeps its hash: a String name is hashed again by every header lookup.
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
 
     private ProxyHeaders() {
     }
@@ -68,8 +72,20 @@ final class ProxyHeaders {
     }
 
     private static void removeHopByHop(HttpHeaders h) {
-        List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
-        for (String value : connection) {
+        List<String> options = null;
+        for (Iterator<String> values = h.valueStringIterator(HttpHeaderNames.CONNECTION); values.hasNext(); ) {
+            String value = values.next();
+            // The usual values name no header that stays; the others are collected first, as removing headers
+            // while iterating over these would be unsafe.
+            if (!HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(value)
+                    && !HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(value)) {
+                if (options == null) {
+                    options = new ArrayList<>(2);
+                }
+                options.add(value);
+            }
+        }
+        for (String value : options == null ? List.<String>of() : options) {
             for (String name : value.split(",")) {
                 String n = name.trim();
                 // Framing stays with the codec, which re-frames the body for the next hop; Host is never a
