@@ -284,6 +284,29 @@ class TlsStoreTest {
         }
         assertThatThrownBy(() -> client.connect(port, "c.example.test", List.of(), tls12,
                 List.of("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))).isInstanceOf(SSLException.class);
+        // a list of TLS 1.2 suites leaves TLS 1.3 on with its own suites, as HAProxy's cipher list does
+        try (TlsTestClient.Connection c = client.connect(port, "c.example.test")) {
+            assertThat(c.socket.getSession().getProtocol()).isEqualTo("TLSv1.3");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
+    void tls13KeepsItsStandardSuitesWhateverTheList(SslProvider provider) throws Exception {
+        CipherList ciphers = CipherList.parse("ECDHE-ECDSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384", provider);
+        int port = serve(store(provider, bundles(TestCertificates.cert("d.example.test").build()),
+                new TlsSettings(ciphers.suites(), Optional.empty(), false))).port();
+        List<String> tls13 = List.of("TLSv1.3");
+
+        for (String suite : List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384")) {
+            try (TlsTestClient.Connection c = client.connect(port, "d.example.test", List.of(), tls13,
+                    List.of(suite))) {
+                assertThat(c.socket.getSession().getCipherSuite()).isEqualTo(suite);
+            }
+        }
+        // the list still rules TLS 1.2
+        assertThatThrownBy(() -> client.connect(port, "d.example.test", List.of(), List.of("TLSv1.2"),
+                List.of("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))).isInstanceOf(SSLException.class);
     }
 
     @Test
