@@ -11,6 +11,7 @@ import io.kontena.lb.proxy.ProxyRuntime;
 import io.kontena.lb.proxy.Transport;
 import io.kontena.lb.source.ConfigWatcher;
 import io.kontena.lb.source.StackFileSource;
+import io.kontena.lb.vault.SecretStore;
 import io.netty.channel.unix.FileDescriptor;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -45,16 +47,17 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return serve(stack.stack, Optional.ofNullable(stack.lb), proxy, handover, config -> { });
+        return serve(stack.stack, Optional.ofNullable(stack.lb), stack::openVault, proxy, handover, config -> { });
     }
 
     /**
      * Serves a stack file, following its changes, until the process is told to stop.
      *
+     * @param vault       opens the vault that the stack file's secrets: entries are read from
      * @param beforeStart sees the first configuration before any listener opens
      */
-    static int serve(Path file, Optional<String> lb, ProxyOptions options, HandoverOptions handover,
-                     Consumer<LbConfig> beforeStart) throws Exception {
+    static int serve(Path file, Optional<String> lb, Supplier<SecretStore> vault, ProxyOptions options,
+                     HandoverOptions handover, Consumer<LbConfig> beforeStart) throws Exception {
         long start = System.nanoTime();
         ProxyRuntime.Settings settings = options.settings();
         // Taken over first: until this process tells it to stop, the previous one serves as before, so any
@@ -69,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
         StackFileSource source;
         LbConfig first;
         try {
-            source = new StackFileSource(file, lb, watcher);
+            source = new StackFileSource(file, lb, watcher, vault);
             started.add(0, source);
             first = source.load();
             beforeStart.accept(first);

@@ -174,6 +174,7 @@ public final class CertificateBundles {
                         + " (give suite names separated by ':', e.g. ECDHE-RSA-AES128-GCM-SHA256)"));
             }
             ciphers = parsed.suites();
+            warnAboutUnsignableKeys(ciphers);
         }
 
         boolean http2 = true;
@@ -196,6 +197,29 @@ public final class CertificateBundles {
                     + "is the first certificate, " + certificates.get(0).origin()));
         }
         return new TlsSettings(ciphers, defaultCertificate, http2);
+    }
+
+    /**
+     * A TLS 1.2 suite names how the server signs (ECDSA or RSA); a certificate whose key no listed suite can sign
+     * with fails every TLS 1.2 handshake, which a client reports only as a handshake failure.
+     */
+    private void warnAboutUnsignableKeys(List<String> suites) {
+        List<String> tls12 = suites.stream()
+                .filter(c -> !c.startsWith("TLS_AES_") && !c.startsWith("TLS_CHACHA20_")).toList();
+        if (tls12.isEmpty()) {
+            return;
+        }
+        boolean ecdsa = tls12.stream().anyMatch(c -> c.contains("ECDSA"));
+        boolean rsa = tls12.stream().anyMatch(c -> !c.contains("ECDSA"));
+        for (Certificate c : certificates) {
+            boolean ecKey = c.key().getAlgorithm().startsWith("EC");
+            if (ecKey ? !ecdsa : !rsa) {
+                warnings.add(problem(c.origin(), "has an " + (ecKey ? "EC" : "RSA") + " key, but no suite of "
+                        + SSL_CIPHERS + " signs with " + (ecKey ? "ECDSA" : "RSA") + " (such as "
+                        + (ecKey ? "ECDHE-ECDSA-AES128-GCM-SHA256" : "ECDHE-RSA-AES128-GCM-SHA256")
+                        + "): TLS 1.2 clients cannot connect with it, only TLS 1.3 clients"));
+            }
+        }
     }
 
     private Problem problem(String origin, String message) {

@@ -18,7 +18,7 @@ final class PortClaims {
 
     PortClaims(ListenPorts ports) {
         this.ports = ports;
-        // HTTPS is not served yet, but its port is kept free so that TLS can arrive without breaking a config.
+        // The HTTPS port is kept even without certificates, so that adding the first one never breaks a config.
         claim(HTTP, "the HTTP port");
         claim(HTTPS, "the HTTPS port");
     }

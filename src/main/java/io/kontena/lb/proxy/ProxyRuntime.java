@@ -12,6 +12,7 @@ import io.kontena.lb.proxy.http.HttpProxyHandler;
 import io.kontena.lb.proxy.http.UpstreamPools;
 import io.kontena.lb.proxy.tcp.TcpProxyHandler;
 import io.kontena.lb.proxy.tls.AlpnHandoff;
+import io.kontena.lb.proxy.tls.TlsProvider;
 import io.kontena.lb.proxy.tls.TlsStore;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -184,7 +185,12 @@ public final class ProxyRuntime implements AutoCloseable {
 
     private TlsStore tls() {
         if (tls == null) {
-            tls = new TlsStore();
+            TlsStore store = new TlsStore();
+            // an operator comparing handshake costs, or missing a cipher, needs to know which library serves
+            log.info("{}", TlsProvider.describe());
+            // certificates expire while nothing changes: remind the operator daily, as at each change
+            loops.next().scheduleAtFixedRate(store::logExpiring, 1, 1, TimeUnit.DAYS);
+            tls = store;
         }
         return tls;
     }

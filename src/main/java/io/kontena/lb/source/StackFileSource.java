@@ -18,6 +18,7 @@ import java.util.function.Supplier;
 import io.kontena.lb.kontena.Stack;
 import io.kontena.lb.vault.FileSecretStore;
 import io.kontena.lb.vault.SecretStore;
+import io.kontena.lb.vault.VaultException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,7 +97,13 @@ public final class StackFileSource implements AutoCloseable {
     private LbConfig translate(byte[] bytes) {
         Stack stack = StackFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
         if (VaultSecrets.needed(stack)) {
-            stack = VaultSecrets.resolve(stack, vault());
+            try {
+                stack = VaultSecrets.resolve(stack, vault());
+            } catch (VaultException e) {
+                // as a file that does not parse: the last good configuration keeps serving, the operator is told
+                throw new ConfigException("cannot read the secrets of " + file + " from the vault: " + e.getMessage(),
+                        e);
+            }
         }
         return Translator.translate(stack, lbName);
     }

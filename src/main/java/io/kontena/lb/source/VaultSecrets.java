@@ -16,17 +16,17 @@ import org.slf4j.LoggerFactory;
  * Puts the vault secrets that load balancer services map in their {@code secrets:} ({@code type: env}) into
  * their environment, as the orchestrator did: several secrets mapped to one name (SSL_CERTS) are joined.
  */
-final class VaultSecrets {
+public final class VaultSecrets {
     private static final Logger log = LoggerFactory.getLogger(VaultSecrets.class);
 
     private VaultSecrets() {
     }
 
-    static boolean needed(Stack stack) {
+    public static boolean needed(Stack stack) {
         return stack.services().stream().anyMatch(s -> Translator.isLoadBalancer(s) && !s.secrets().isEmpty());
     }
 
-    static Stack resolve(Stack stack, SecretStore store) {
+    public static Stack resolve(Stack stack, SecretStore store) {
         List<StackService> services = stack.services().stream().map(s -> {
             if (!Translator.isLoadBalancer(s) || s.secrets().isEmpty()) {
                 return s;

@@ -250,10 +250,10 @@ public final class FileSecretStore implements SecretStore {
         if (vault.keyCheck() != null) {
             try {
                 if (!VaultFile.KEY_CHECK_TEXT.equals(cipher.decrypt(VaultFile.KEY_CHECK_NAME, vault.keyCheck()))) {
-                    throw new VaultException.WrongKey(cipherSource);
+                    throw new VaultException.WrongKey(cipherSource, file, keyFile);
                 }
             } catch (AEADBadTagException e) {
-                throw new VaultException.WrongKey(cipherSource);
+                throw new VaultException.WrongKey(cipherSource, file, keyFile);
             }
         }
         return cipher;

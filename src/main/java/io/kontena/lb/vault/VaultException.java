@@ -12,8 +12,10 @@ public class VaultException extends RuntimeException {
 
     /** A wrong key must never look like data: this is what the operator sees instead of garbage. */
     public static final class WrongKey extends VaultException {
-        public WrongKey(String keySource) {
-            super("vault key does not match the one the vault was written with (key from " + keySource + ")");
+        public WrongKey(String keySource, java.nio.file.Path vault, java.nio.file.Path keyFile) {
+            super("vault key does not match the one the vault was written with (key from " + keySource + "; vault "
+                    + vault + "): give the key it was written with, in " + FileSecretStore.KEY_VARIABLE
+                    + " or its key file " + keyFile);
         }
     }
 

@@ -3,11 +3,17 @@ package io.kontena.lb.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.vault.FileSecretStore;
+import io.kontena.lb.vault.SecretStore.WriteMode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -82,6 +88,71 @@ class CliTest {
                 .contains("leastconn")
                 .contains("10.0.0.1:80").contains("10.0.0.2:8081").contains("10.0.0.3:5432");
         assertThat(r.out()).doesNotContain("problems:");
+    }
+
+    @Test
+    void validateShowsHttpsTheCertificatesTheDefaultAndWhatNeedsRenewing() throws Exception {
+        TestCertificates.Issued www = TestCertificates.cert("www.example.test").sans("www.example.test",
+                "*.example.test").build();
+        TestCertificates.Issued soon = TestCertificates.cert("soon.example.test").sans("soon.example.test")
+                .expiresIn(Duration.ofDays(5)).build();
+        Result r = cli("validate", "--stack", file("""
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["8443:443"]
+                    environment:
+                      KONTENA_LB_DEFAULT_CERT: SSL_CERT_soon
+                      KONTENA_LB_HTTP2: "false"
+                      SSL_CERTS: |
+                %s
+                      SSL_CERT_soon: |
+                %s
+                  db:
+                    image: postgres
+                    environment: {KONTENA_LB_MODE: tcp, KONTENA_LB_EXTERNAL_PORT: 5432, KONTENA_LB_TLS: terminate}
+                    links: [lb]
+                    upstreams: ["10.0.0.3:5432"]
+                """.formatted(www.bundle().indent(8), soon.bundle().indent(8))).toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out())
+                .contains("https port 8443 (HTTP/1.1)")
+                .contains("tcp   port 5432  -> db (TLS terminated)")
+                .containsPattern("SSL_CERTS#1\\n    names:     www.example.test, \\*.example.test\\n"
+                        + "    expires:   \\S+ \\(\\d+ days, valid\\)")
+                .containsPattern("SSL_CERT_soon \\(default\\)\\n    names:     soon.example.test\\n"
+                        + "    expires:   \\S+ \\([45] days, expiring\\)")
+                .contains("certificate warnings:").contains("expires on");
+    }
+
+    @Test
+    void validateReadsSecretsFromTheVaultAndSaysWhenItsKeyIsWrong() throws Exception {
+        Path vault = dir.resolve("vault.json");
+        try (FileSecretStore store = new FileSecretStore(vault, Optional.empty(), Duration.ofSeconds(1))) {
+            store.write("www_cert", TestCertificates.cert("www.example.test").build().bundle(), WriteMode.CREATE);
+            store.write("api_cert", TestCertificates.cert("api.example.test").build().bundle(), WriteMode.CREATE);
+        }
+        Path stack = file("""
+                services:
+                  lb:
+                    image: kontena/lb
+                    secrets:
+                      - {secret: www_cert, name: SSL_CERTS, type: env}
+                      - {secret: api_cert, name: SSL_CERTS, type: env}
+                """);
+        Result r = cli("validate", "--stack", stack.toString(), "--vault", vault.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("https port 443")
+                .containsPattern("SSL_CERTS#1 \\(default\\)\\n    names:     www.example.test\\n")
+                .containsPattern("SSL_CERTS#2\\n    names:     api.example.test\\n");
+
+        byte[] otherKey = new byte[32];
+        new SecureRandom().nextBytes(otherKey);
+        Files.writeString(dir.resolve("vault.key"), Base64.getEncoder().encodeToString(otherKey));
+        r = cli("validate", "--stack", stack.toString(), "--vault", vault.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).doesNotContain("\n").startsWith("invalid: cannot read the secrets of " + stack
+                + " from the vault: vault key does not match the one the vault was written with");
     }
 
     @Test

@@ -131,6 +131,12 @@ class HandoverTest {
         Path stack = stack(http, LbProcess.freePort());
         try (LbProcess running = LbProcess.run(stack, JVM, "--handover-socket", socket.toString())) {
             running.awaitListening(http);
+            // the socket opens after the listeners: without it, the run below would make its own and serve
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (!Files.exists(socket)) {
+                assertThat(System.nanoTime()).as("hand-over socket %s made", socket).isLessThan(deadline);
+                Thread.sleep(20);
+            }
             Path other = stack(LbProcess.freePort(), LbProcess.freePort());
             CliTest.Result r = run(other, "--handover-socket", socket.toString());
             assertThat(r.exit()).isEqualTo(2);

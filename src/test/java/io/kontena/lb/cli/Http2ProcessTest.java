@@ -24,8 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * HTTP/2 as a user gets it: {@code run} with {@code SSL_CERTS} in the stack file, and the JDK's own HTTP client,
@@ -35,8 +36,10 @@ class Http2ProcessTest {
     @TempDir
     Path dir;
 
-    @Test
-    void theJdkClientSpeaksHttp2ThroughTheLoadBalancer() throws Exception {
+    /** BoringSSL where it loads; the JDK's TLS where it does not (Netty's switch stands in for a machine without it). */
+    @ParameterizedTest
+    @CsvSource({"'', TLS by BoringSSL", "-Dio.netty.handler.ssl.noOpenSsl=true, TLS by the JDK (OpenSSL is not available"})
+    void theJdkClientSpeaksHttp2ThroughTheLoadBalancer(String jvmOption, String provider) throws Exception {
         TestCertificates.Issued certificate = TestCertificates.cert("localhost").sans("localhost").build();
         EventLoopGroup loops = Transport.eventLoops(1, "upstreams");
         int port = LbProcess.freePort();
@@ -62,8 +65,9 @@ class Http2ProcessTest {
                         links: [lb]
                         upstreams: ["127.0.0.1:%d"]
                     """.formatted(port, certificate.bundle().indent(8), web.port(), api.port()));
-            try (LbProcess lb = LbProcess.run(stack, List.of(),
+            try (LbProcess lb = LbProcess.run(stack, jvmOption.isEmpty() ? List.of() : List.of(jvmOption),
                     "--access-log=true").awaitListening(port)) {
+                awaitLog(lb, provider);
                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
                         .sslContext(trusting(certificate)).connectTimeout(Duration.ofSeconds(5)).build();
                 URI base = URI.create("https://localhost:" + port);

@@ -255,6 +255,35 @@ class CertificateBundlesTest {
     }
 
     @Test
+    void warnsAboutAKeyThatNoListedSuiteSignsWith() {
+        Issued ec = TestCertificates.cert("ec.example.com").key(KeyType.EC).build();
+        Issued rsa = TestCertificates.cert("rsa.example.com").key(KeyType.RSA).build();
+        Map<String, String> both = Map.of("SSL_CERT_ec", ec.bundle(), "SSL_CERT_rsa", rsa.bundle());
+
+        CertificateBundles.Result rsaOnly = read(with(both, "KONTENA_LB_SSL_CIPHERS", "ECDHE-RSA-AES128-GCM-SHA256"));
+        assertThat(rsaOnly.problems()).isEmpty();
+        assertThat(rsaOnly.certificates()).hasSize(2);
+        assertThat(rsaOnly.warnings()).singleElement().satisfies(w -> {
+            assertThat(w.key()).isEqualTo("SSL_CERT_ec");
+            assertThat(w.message()).contains("EC key", "KONTENA_LB_SSL_CIPHERS", "ECDSA", "only TLS 1.3 clients");
+        });
+
+        CertificateBundles.Result ecdsaOnly = read(with(both, "KONTENA_LB_SSL_CIPHERS",
+                "ECDHE-ECDSA-AES128-GCM-SHA256:TLS_AES_128_GCM_SHA256"));
+        assertThat(ecdsaOnly.warnings()).singleElement().satisfies(w -> assertThat(w.key()).isEqualTo("SSL_CERT_rsa"));
+
+        CertificateBundles.Result mixed = read(with(both, "KONTENA_LB_SSL_CIPHERS",
+                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"));
+        assertThat(mixed.warnings()).isEmpty();
+    }
+
+    private static Map<String, String> with(Map<String, String> env, String name, String value) {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put(name, value);
+        return all;
+    }
+
+    @Test
     void problemsNeverQuoteKeyMaterial() {
         Issued issued = cert("www.example.com");
         Issued other = TestCertificates.cert("x").key(TestCertificates.newKey(KeyType.EC)).build();

@@ -116,7 +116,9 @@ class FileSecretStoreTest {
             assertThatThrownBy(() -> wrong.read("x"))
                     .isInstanceOf(VaultException.WrongKey.class)
                     .hasMessage("vault key does not match the one the vault was written with "
-                            + "(key from KONTENA_LB_VAULT_KEY)");
+                            + "(key from KONTENA_LB_VAULT_KEY; vault " + file.toAbsolutePath() + "): give the key it "
+                            + "was written with, in KONTENA_LB_VAULT_KEY or its key file "
+                            + dir.resolve("vault.key").toAbsolutePath());
             assertThatThrownBy(wrong::list).isInstanceOf(VaultException.WrongKey.class);
             assertThatThrownBy(() -> wrong.write("y", "z", WriteMode.CREATE)).isInstanceOf(VaultException.WrongKey.class);
             assertThatThrownBy(() -> wrong.remove("x")).isInstanceOf(VaultException.WrongKey.class);

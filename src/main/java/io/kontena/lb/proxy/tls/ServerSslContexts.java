@@ -12,10 +12,15 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 
 import javax.net.ssl.SSLException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Builds the server side of TLS for one certificate, the same way for every certificate. */
 final class ServerSslContexts {
     static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    /** RFC 8446's suites, named alike by OpenSSL and the JDK; the first three are what both offer by default. */
+    static final List<String> TLS13_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256");
     /** Sessions kept per certificate for resumption by ID; tickets resume the rest. */
     static final long SESSION_CACHE_SIZE = 20_480;
     static final long SESSION_TIMEOUT_SECONDS = 300;
@@ -46,12 +51,28 @@ final class ServerSslContexts {
             builder.applicationProtocolConfig(settings.http2() ? H2_AND_HTTP11 : HTTP11);
         }
         if (!settings.ciphers().isEmpty()) {
-            builder.ciphers(settings.ciphers());
+            builder.ciphers(withTls13(settings.ciphers()));
         } else if (http && settings.http2()) {
             // RFC 7540 9.2.2 forbids many older suites under h2; offer only the ones it allows
             builder.ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
         }
         return builder.build();
+    }
+
+    /**
+     * The operator's list chooses the TLS 1.2 suites, as HAProxy's cipher list does. TLS 1.3 keeps its standard
+     * suites whatever the list says: a list without one would turn TLS 1.3 off, and BoringSSL does not let them
+     * be narrowed, so narrowing them on the JDK only would make the providers differ.
+     */
+    static List<String> withTls13(List<String> ciphers) {
+        List<String> all = new ArrayList<>();
+        for (String c : ciphers) {
+            if (!c.startsWith("TLS_AES_") && !c.startsWith("TLS_CHACHA20_")) {
+                all.add(c);
+            }
+        }
+        all.addAll(TLS13_SUITES);
+        return all;
     }
 
     private static ApplicationProtocolConfig alpn(String... protocols) {

@@ -31,8 +31,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import javax.net.ssl.SSLException;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -279,6 +284,29 @@ class TlsStoreTest {
         }
         assertThatThrownBy(() -> client.connect(port, "c.example.test", List.of(), tls12,
                 List.of("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))).isInstanceOf(SSLException.class);
+        // a list of TLS 1.2 suites leaves TLS 1.3 on with its own suites, as HAProxy's cipher list does
+        try (TlsTestClient.Connection c = client.connect(port, "c.example.test")) {
+            assertThat(c.socket.getSession().getProtocol()).isEqualTo("TLSv1.3");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("providers")
+    void tls13KeepsItsStandardSuitesWhateverTheList(SslProvider provider) throws Exception {
+        CipherList ciphers = CipherList.parse("ECDHE-ECDSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384", provider);
+        int port = serve(store(provider, bundles(TestCertificates.cert("d.example.test").build()),
+                new TlsSettings(ciphers.suites(), Optional.empty(), false))).port();
+        List<String> tls13 = List.of("TLSv1.3");
+
+        for (String suite : List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384")) {
+            try (TlsTestClient.Connection c = client.connect(port, "d.example.test", List.of(), tls13,
+                    List.of(suite))) {
+                assertThat(c.socket.getSession().getCipherSuite()).isEqualTo(suite);
+            }
+        }
+        // the list still rules TLS 1.2
+        assertThatThrownBy(() -> client.connect(port, "d.example.test", List.of(), List.of("TLSv1.2"),
+                List.of("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))).isInstanceOf(SSLException.class);
     }
 
     @Test
@@ -304,6 +332,62 @@ class TlsStoreTest {
         try (TlsTestClient.Connection c = client.connect(port, "r.example.test", List.of(), tls12, List.of())) {
             assumeThat(first).isNotEmpty();
             assertThat(c.socket.getSession().getId()).isEqualTo(first);
+        }
+    }
+
+    /**
+     * TLS 1.3 resumes by tickets only, which the JDK's client does not let a test observe; OpenSSL's own client
+     * says "Reused" when the server took its ticket.
+     */
+    @ParameterizedTest
+    @MethodSource("providers")
+    void resumesTls13SessionsByTicket(SslProvider provider) throws Exception {
+        assumeThat(opensslCli()).as("the openssl command").isTrue();
+        int port = serve(store(provider, bundles(TestCertificates.cert("t.example.test").build()),
+                TlsSettings.DEFAULTS)).port();
+        Path session = Files.createTempFile("tls13", ".session");
+        try {
+            assertThat(sClient(port, "-sess_out", session)).contains("New, TLSv1.3");
+            assertThat(Files.size(session)).as("a ticket was stored").isPositive();
+            assertThat(sClient(port, "-sess_in", session)).contains("Reused, TLSv1.3");
+        } finally {
+            Files.deleteIfExists(session);
+        }
+    }
+
+    private static boolean opensslCli() {
+        try {
+            return new ProcessBuilder("openssl", "version").redirectErrorStream(true).start()
+                    .waitFor(10, TimeUnit.SECONDS);
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    /** One exchange with {@code openssl s_client}; stdin closes only after the answer, so the ticket has come. */
+    private static String sClient(int port, String sessionOption, Path session) throws Exception {
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                "-servername", "t.example.test", "-tls1_3", sessionOption, session.toString())
+                .redirectErrorStream(true).start();
+        try {
+            p.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
+            p.getOutputStream().flush();
+            StringBuilder out = new StringBuilder();
+            BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (String line; (line = reader.readLine()) != null; ) {
+                out.append(line).append('\n');
+                if (line.startsWith("http/1.1 t.example.test")) {
+                    break;
+                }
+                assertThat(System.nanoTime()).as("s_client output so far:%n%s", out).isLessThan(deadline);
+            }
+            p.getOutputStream().close();
+            out.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            return out.toString();
+        } finally {
+            p.destroyForcibly();
         }
     }
 

@@ -79,4 +79,68 @@ class VaultCertificateRotationTest {
             store.close();
         }
     }
+
+    @Test
+    void aSecretThatNoLongerDecryptsIsReportedAndTheLastGoodCertificateKeepsServing() throws Exception {
+        WhoAmI web = lb.whoami("web-1");
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Path vault = dir.resolve("vault.json");
+        FileSecretStore store = new FileSecretStore(vault, Optional.of(Base64.getEncoder().encodeToString(key)),
+                Duration.ofMillis(100));
+        TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
+        store.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
+        store.write("other", "x", SecretStore.WriteMode.CREATE);
+        Path file = dir.resolve("kontena.yml");
+        Files.writeString(file, """
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["0:443"]
+                    secrets:
+                      - {secret: www_cert, name: SSL_CERTS, type: env}
+                  web:
+                    image: web
+                    links: [lb]
+                    upstreams: ["127.0.0.1:%d"]
+                """.formatted(web.port()));
+        ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+        try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher, () -> store)) {
+            assertThat(watcher.offer(source.load())).isEmpty();
+            source.start();
+            int port = lb.runtime().httpsPort();
+            TlsTestClient tls = new TlsTestClient();
+
+            // another secret's sealed value under this name: it does not decrypt (the name is bound into it)
+            String json = Files.readString(vault);
+            java.util.regex.Matcher other = java.util.regex.Pattern.compile("\"other\"\\s*:\\s*\"([^\"]+)\"")
+                    .matcher(json);
+            assertThat(other.find()).isTrue();
+            Path damaged = dir.resolve("vault.json.new");
+            Files.writeString(damaged, json.replaceFirst("(\"www_cert\"\\s*:\\s*\")[^\"]+\"",
+                    "$1" + java.util.regex.Matcher.quoteReplacement(other.group(1)) + "\""));
+            Files.move(damaged, vault, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (watcher.problems().isEmpty()) {
+                assertThat(System.nanoTime()).as("the damage reported within 10 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(watcher.problems()).singleElement().satisfies(p -> assertThat(p.toString())
+                    .contains("cannot read the secrets of " + file, "secret 'www_cert'", "is damaged")
+                    .doesNotContain("BEGIN"));
+            assertThat(tls.certificateFor(port, "www.example.com")).isEqualTo(www.certificate());
+
+            TestCertificates.Issued renewed = TestCertificates.cert("www.example.com").build();
+            store.write("www_cert", renewed.bundle(), SecretStore.WriteMode.REPLACE);
+            while (!tls.certificateFor(port, "www.example.com").equals(renewed.certificate())) {
+                assertThat(System.nanoTime()).as("the renewed certificate served").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(watcher.problems()).isEmpty();
+        } finally {
+            store.close();
+        }
+    }
 }
