@@ -3,6 +3,7 @@ package io.kontena.lb.cli;
 import io.kontena.lb.admin.AdminServer;
 import io.kontena.lb.admin.ConfigView;
 import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.Problem;
 import io.kontena.lb.handover.HandoverSocket;
 import io.kontena.lb.handover.TakeOver;
 import io.kontena.lb.proxy.InheritedSockets;
@@ -75,7 +76,10 @@ final class RunCommand implements Callable<Integer> {
             started.add(0, source);
             first = source.load();
             beforeStart.accept(first);
-            if (!watcher.offer(first).isEmpty()) {
+            List<Problem> unavailable = watcher.offer(first);
+            if (!unavailable.isEmpty()) {
+                log.error("not started: {}", unavailable.stream().map(Problem::message)
+                        .collect(java.util.stream.Collectors.joining("; ")));
                 closeAll(started);
                 return 1;
             }

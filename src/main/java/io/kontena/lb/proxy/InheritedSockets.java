@@ -34,21 +34,27 @@ public final class InheritedSockets implements AutoCloseable {
     }
 
     /**
-     * Makes {@code b} listen on {@code address}: on the inherited socket bound to it when there is one (it accepts
-     * from {@link #serve()} on), else on a newly bound socket, which accepts at once.
+     * Makes {@code b} listen on {@code address}: on the inherited socket bound to it when there is one, else on a
+     * newly bound socket. Neither accepts before {@link #accept}.
      */
     public Channel bind(ServerBootstrap b, InetSocketAddress address) {
         ServerChannel taken = claim(address);
         if (taken == null) {
             return b.channel(Transport.serverChannel()).bind(address).syncUninterruptibly().channel();
         }
-        Channel ch = b.channelFactory(() -> taken).option(ChannelOption.AUTO_READ, false)
-                .register().syncUninterruptibly().channel();
+        Channel ch = b.channelFactory(() -> taken).register().syncUninterruptibly().channel();
         synchronized (this) {
             claimed.add(ch);
         }
         log.info("took over the listening socket {}", address);
         return ch;
+    }
+
+    /** Starts accepting on a socket {@link #bind} gave: a new one at once, an inherited one from {@link #serve()} on. */
+    public synchronized void accept(Channel ch) {
+        if (!claimed.contains(ch)) {
+            ch.config().setAutoRead(true);
+        }
     }
 
     /** This process serves: the claimed sockets start accepting, and this process's copies of the others close. */

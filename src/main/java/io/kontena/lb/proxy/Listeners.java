@@ -62,7 +62,8 @@ final class Listeners {
 
     /**
      * Opens a listener and waits until it listens: on the socket inherited from a previous process for its address
-     * when there is one (see {@link InheritedSockets}), else on a newly bound socket.
+     * when there is one (see {@link InheritedSockets}), else on a newly bound socket. It accepts only once
+     * {@link #accept} is called: until then the kernel queues the connections that arrive.
      *
      * @param childInit sets up each accepted connection's pipeline
      * @param halfClose accepted connections stay writable after the client ends its side (byte relays)
@@ -86,6 +87,7 @@ final class Listeners {
                 .group(loops)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.AUTO_READ, false)
                 // TCP_NODELAY is Netty's default for its socket channels: setting it again costs a system call
                 // per connection.
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -99,6 +101,11 @@ final class Listeners {
             throw new ListenException("cannot listen on " + address.getHostString() + ":" + key.port()
                     + " for " + key + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Starts accepting on a listener that {@link #open} opened. */
+    void accept(ListenerKey key) {
+        inherited.accept(open.get(key).server);
     }
 
     /** Stops accepting on a listener; its connections drain. */

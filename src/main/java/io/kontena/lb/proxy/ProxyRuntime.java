@@ -98,8 +98,11 @@ public final class ProxyRuntime implements AutoCloseable {
     }
 
     /**
-     * Moves to a new configuration. Listeners that cannot be opened are returned as problems; everything
-     * else of the configuration applies regardless.
+     * Moves to a new configuration. New listeners are bound first, so a port that cannot be had changes nothing;
+     * they accept only once the configuration they serve is published, and old ones close after that.
+     *
+     * @return the certificates that could not be served (the others are)
+     * @throws PortsUnavailable when a new listener cannot be opened; nothing of the configuration was applied
      */
     public synchronized List<Problem> apply(LbConfig config) {
         List<Problem> problems = new ArrayList<>();
@@ -109,6 +112,13 @@ public final class ProxyRuntime implements AutoCloseable {
             tls(); // before the TCP targets that terminate TLS are published
         }
         config.https().ifPresent(h -> problems.addAll(tls().update(h.certificates(), h.settings(), tcpTls)));
+
+        Map<ListenerKey, String> wanted = new HashMap<>();
+        config.tcp().forEach(s -> wanted.put(ListenerKey.tcp(s.port(), s.name()), s.name()));
+        config.httpPort().ifPresent(port -> wanted.put(ListenerKey.http(port), "http"));
+        config.https().ifPresent(h -> wanted.put(ListenerKey.https(h.port()), "https"));
+        List<ListenerKey> opened = openNew(wanted);
+
         Map<String, HttpTarget> http = new HashMap<>();
         for (HttpService s : config.http()) {
             http.put(s.name(), new HttpTarget(s, group(httpGroups, s.name(), s.upstreams(), s.balance())));
@@ -124,28 +134,53 @@ public final class ProxyRuntime implements AutoCloseable {
         routes = RoutingTable.build(config.http(), s -> http.get(s.name()));
         tcpTargets = Map.copyOf(tcp);
 
-        Set<ListenerKey> wanted = new HashSet<>(tcp.keySet());
-        config.httpPort().ifPresent(port -> wanted.add(ListenerKey.http(port)));
-        config.https().ifPresent(h -> wanted.add(ListenerKey.https(h.port())));
-        // New listeners open before old ones close, so a service that moves port is reachable throughout.
-        for (ListenerKey key : wanted) {
-            if (!listeners.isOpen(key)) {
-                try {
-                    listeners.open(key, childInit(key), key.protocol() == ListenerKey.Protocol.TCP);
-                } catch (Listeners.ListenException e) {
-                    problems.add(new Problem(key.protocol() == ListenerKey.Protocol.TCP
-                            ? tcp.get(key).service().name() : key.protocol().name().toLowerCase(),
-                            "port", Integer.toString(key.port()), e.getMessage()));
-                }
-            }
-        }
+        // New listeners accept before old ones close, so a service that moves port is reachable throughout.
+        opened.forEach(listeners::accept);
         for (ListenerKey key : listeners.keys()) {
-            if (!wanted.contains(key)) {
+            if (!wanted.containsKey(key)) {
                 listeners.close(key);
             }
         }
         applied = config;
         return problems;
+    }
+
+    /** Binds the wanted listeners that are not open yet, all or none. */
+    private List<ListenerKey> openNew(Map<ListenerKey, String> wanted) {
+        List<ListenerKey> opened = new ArrayList<>();
+        List<Problem> unavailable = new ArrayList<>();
+        wanted.forEach((key, subject) -> {
+            if (!listeners.isOpen(key)) {
+                try {
+                    listeners.open(key, childInit(key), key.protocol() == ListenerKey.Protocol.TCP);
+                    opened.add(key);
+                } catch (Listeners.ListenException e) {
+                    unavailable.add(new Problem(subject, "port", Integer.toString(key.port()), e.getMessage()));
+                }
+            }
+        });
+        if (!unavailable.isEmpty()) {
+            opened.forEach(listeners::close);
+            throw new PortsUnavailable(unavailable);
+        }
+        return opened;
+    }
+
+    /**
+     * Listeners that could not be opened (a port in use, a port below 1024 without the right), each a problem of
+     * the service that asked for it ({@code http} and {@code https} for those listeners).
+     */
+    public static final class PortsUnavailable extends RuntimeException {
+        private final List<Problem> problems;
+
+        PortsUnavailable(List<Problem> problems) {
+            super(problems.stream().map(Problem::message).collect(java.util.stream.Collectors.joining("; ")));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<Problem> problems() {
+            return problems;
+        }
     }
 
     private TlsStore tls() {

@@ -28,6 +28,7 @@ public final class ConfigWatcher {
     private long generation;
     private List<Problem> lastProblems = List.of();
     private List<Problem> lastWarnings = List.of();
+    private List<Problem> certificateProblems = List.of();
 
     public ConfigWatcher(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -40,31 +41,49 @@ public final class ConfigWatcher {
     }
 
     /**
-     * Applies the snapshot when it changes what is served.
+     * Applies the snapshot when it changes what is served. A port that cannot be opened rejects the service that
+     * asked for it like any other problem, so its last good version keeps serving, and it is tried again with the
+     * next snapshot; but the first configuration applies whole or not at all, so that a load balancer never starts
+     * without one of its ports.
      *
-     * @return the listeners that could not be opened (already logged)
+     * @return the listeners that could not be opened
      */
     public synchronized List<Problem> offer(LbConfig snapshot) {
-        LbConfig next = keepLastGood(snapshot);
-        if (!next.problems().equals(lastProblems)) {
-            next.problems().forEach(p -> log.warn("rejected: {}", p));
+        List<Problem> unavailable = new ArrayList<>();
+        LbConfig next = keepLastGood(snapshot, unavailable);
+        while (!next.equals(applied)) {
+            try {
+                certificateProblems = runtime.apply(next);
+                applied = next;
+                generation++;
+                log.info("configuration generation {} applied: {} http and {} tcp service(s)", generation,
+                        next.http().size(), next.tcp().size());
+            } catch (ProxyRuntime.PortsUnavailable e) {
+                boolean again = unavailable.containsAll(e.problems());
+                e.problems().stream().filter(p -> !unavailable.contains(p)).forEach(unavailable::add);
+                next = keepLastGood(snapshot, unavailable);
+                if (generation == 0 || again) {
+                    report(generation == 0 ? snapshot : next); // a failed start says what failed itself
+                    return unavailable;
+                }
+            }
         }
-        lastProblems = next.problems();
+        report(next);
+        return unavailable;
+    }
+
+    private void report(LbConfig next) {
+        List<Problem> problems = new ArrayList<>(next.problems());
+        problems.addAll(certificateProblems);
+        if (!problems.equals(lastProblems)) {
+            problems.forEach(p -> log.warn("rejected: {}", p));
+        }
+        lastProblems = List.copyOf(problems);
         List<Problem> warnings = next.https().map(Https::warnings).orElse(List.of());
         if (!warnings.equals(lastWarnings)) {
             warnings.forEach(w -> log.warn("certificate: {}", w));
         }
         lastWarnings = warnings;
-        if (next.equals(applied)) {
-            return List.of();
-        }
-        List<Problem> failed = runtime.apply(next);
-        failed.forEach(p -> log.error("{}", p.message()));
-        applied = next;
-        generation++;
-        log.info("configuration generation {} applied: {} http and {} tcp service(s)", generation,
-                next.http().size(), next.tcp().size());
-        return failed;
     }
 
     public synchronized long generation() {
@@ -80,7 +99,11 @@ public final class ConfigWatcher {
         return applied;
     }
 
-    private LbConfig keepLastGood(LbConfig snapshot) {
+    /**
+     * The snapshot with the last good version of each service it rejects, and without what needs a port in
+     * {@code unavailable}: a TCP service falls back to its last good version, HTTP and HTTPS to their last port.
+     */
+    private LbConfig keepLastGood(LbConfig snapshot, List<Problem> unavailable) {
         Set<String> rejected = new HashSet<>();
         snapshot.problems().forEach(p -> rejected.add(p.subject()));
         List<HttpService> http = new ArrayList<>(snapshot.http());
@@ -89,27 +112,46 @@ public final class ConfigWatcher {
                 http.add(old);
             }
         }
-        Set<Integer> ports = new HashSet<>();
-        snapshot.tcp().forEach(s -> ports.add(s.port()));
-        snapshot.httpPort().ifPresent(ports::add);
         List<TcpService> tcp = new ArrayList<>(snapshot.tcp());
+        tcp.removeIf(s -> unavailable(unavailable, s.name(), s.port()));
+        Set<Integer> ports = new HashSet<>();
+        tcp.forEach(s -> ports.add(s.port()));
+        snapshot.httpPort().ifPresent(ports::add);
         for (TcpService old : applied.tcp()) {
-            if (rejected.contains(old.name()) && !contains(tcp, old.name(), TcpService::name)
+            boolean failed = rejected.contains(old.name())
+                    || unavailable.stream().anyMatch(p -> p.subject().equals(old.name()));
+            if (failed && !contains(tcp, old.name(), TcpService::name)
                     && (old.port() == 0 || !ports.contains(old.port()))) {
                 tcp.add(old);
             }
         }
+        Optional<Integer> httpPort = snapshot.httpPort();
+        if (httpPort.isPresent() && unavailable(unavailable, "http", httpPort.get())) {
+            httpPort = applied.httpPort();
+        }
         Optional<Https> https = LastGoodCertificates.keep(applied.https(), snapshot);
-        if (http.size() == snapshot.http().size() && tcp.size() == snapshot.tcp().size()
-                && https.equals(snapshot.https())) {
+        if (https.isPresent() && unavailable(unavailable, "https", https.get().port())) {
+            Https h = https.get();
+            https = applied.https().map(old -> new Https(old.port(), h.certificates(), h.settings(), h.warnings()));
+        }
+        if (http.size() == snapshot.http().size() && tcp.equals(snapshot.tcp()) && https.equals(snapshot.https())
+                && httpPort.equals(snapshot.httpPort()) && unavailable.isEmpty()) {
             return snapshot;
         }
         http.sort(java.util.Comparator.comparing(HttpService::name));
         tcp.sort(java.util.Comparator.comparing(TcpService::name));
         // A kept HTTP service still needs the HTTP listener even when no valid one asks for it any more.
-        Optional<Integer> httpPort = snapshot.httpPort().isPresent() || http.isEmpty()
-                ? snapshot.httpPort() : applied.httpPort();
-        return new LbConfig(httpPort, http, tcp, snapshot.problems(), https);
+        if (httpPort.isEmpty() && !http.isEmpty()) {
+            httpPort = applied.httpPort();
+        }
+        List<Problem> problems = new ArrayList<>(snapshot.problems());
+        problems.addAll(unavailable);
+        return new LbConfig(httpPort, http, tcp, problems, https);
+    }
+
+    private static boolean unavailable(List<Problem> unavailable, String subject, int port) {
+        return unavailable.stream()
+                .anyMatch(p -> p.subject().equals(subject) && p.value().equals(Integer.toString(port)));
     }
 
     private static <T> boolean contains(List<T> list, String name, Function<T, String> nameOf) {

@@ -1,6 +1,7 @@
 package io.kontena.lb.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.kontena.lb.config.Certificate;
 import io.kontena.lb.config.Https;
@@ -8,13 +9,18 @@ import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.kontena.StackFile;
 import io.kontena.lb.kontena.Translator;
+import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.TestCertificates;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** What the watcher keeps when a snapshot rejects something: services, HTTPS, certificates. */
+/** What the watcher keeps when a snapshot rejects something: services, HTTPS, certificates, ports. */
 class ConfigWatcherTest {
     @RegisterExtension
     final ProxyFixture lb = new ProxyFixture();
@@ -79,5 +85,84 @@ class ConfigWatcherTest {
         watcher.offer(translate(www.bundle(), null, ""));
         assertThat(watcher.applied().https().orElseThrow().certificates()).extracting(Certificate::origin)
                 .containsExactly("SSL_CERT_www");
+    }
+
+    @Test
+    void aPortInUseKeepsTheLastGoodPortServingUntilItIsFree() throws Exception {
+        int http = LbProcess.freePort();
+        int db = LbProcess.freePort();
+        ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+        assertThat(watcher.offer(ports(http, db))).isEmpty();
+        long generation = watcher.generation();
+
+        try (ServerSocket busyHttp = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             ServerSocket busyDb = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            LbConfig moved = ports(busyHttp.getLocalPort(), busyDb.getLocalPort());
+            assertThat(watcher.offer(moved)).extracting(Problem::subject).containsExactlyInAnyOrder("http", "db");
+
+            assertThat(watcher.problems()).extracting(Problem::subject, Problem::key, Problem::value)
+                    .containsExactlyInAnyOrder(tuple("http", "port", Integer.toString(busyHttp.getLocalPort())),
+                            tuple("db", "port", Integer.toString(busyDb.getLocalPort())));
+            assertThat(watcher.problems()).allSatisfy(p -> assertThat(p.message()).contains("cannot listen on"));
+            assertThat(lb.runtime().httpPort()).isEqualTo(http);
+            assertThat(lb.runtime().tcpPort("db")).isEqualTo(db);
+            assertThat(accepts(http)).isTrue();
+            assertThat(accepts(db)).isTrue();
+            assertThat(watcher.generation()).isEqualTo(generation + 1); // the problems are news
+
+            // unchanged and still in use: nothing to do
+            watcher.offer(moved);
+            assertThat(watcher.generation()).isEqualTo(generation + 1);
+        }
+
+        // once the ports are free, the same snapshot (a SIGHUP, any save) moves both
+        int freedHttp = LbProcess.freePort();
+        int freedDb = LbProcess.freePort();
+        assertThat(watcher.offer(ports(freedHttp, freedDb))).isEmpty();
+        assertThat(watcher.problems()).isEmpty();
+        assertThat(lb.runtime().httpPort()).isEqualTo(freedHttp);
+        assertThat(lb.runtime().tcpPort("db")).isEqualTo(freedDb);
+        assertThat(accepts(http)).isFalse();
+        assertThat(accepts(db)).isFalse();
+    }
+
+    @Test
+    void aFirstConfigurationWithAPortInUseAppliesNothing() throws Exception {
+        int db = LbProcess.freePort();
+        try (ServerSocket busy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+            assertThat(watcher.offer(ports(busy.getLocalPort(), db))).extracting(Problem::subject)
+                    .containsExactly("http");
+            assertThat(watcher.generation()).isZero();
+            assertThat(lb.runtime().tcpPort("db")).isEqualTo(-1);
+            assertThat(accepts(db)).isFalse();
+        }
+    }
+
+    /** HTTP on {@code http}, and the TCP service db on {@code db}. */
+    private static LbConfig ports(int http, int db) {
+        return Translator.translate(StackFile.parse("""
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["%d:80"]
+                  web:
+                    image: web
+                    links: [lb]
+                    upstreams: ["127.0.0.1:1"]
+                  db:
+                    image: db
+                    environment: {KONTENA_LB_MODE: tcp, KONTENA_LB_EXTERNAL_PORT: "%d"}
+                    links: [lb]
+                    upstreams: ["127.0.0.1:1"]
+                """.formatted(http, db), "kontena.yml"), Optional.empty());
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
