@@ -30,27 +30,9 @@ class VaultCertificateRotationTest {
 
     @Test
     void aSecretWrittenAgainRotatesTheCertificateWhileOpenConnectionsGoOn() throws Exception {
-        WhoAmI web = lb.whoami("web-1");
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        FileSecretStore store = new FileSecretStore(dir.resolve("vault.json"),
-                Optional.of(Base64.getEncoder().encodeToString(key)), Duration.ofMillis(100));
+        FileSecretStore store = vault();
         store.write("www_cert", TestCertificates.cert("www.example.com").build().bundle(), SecretStore.WriteMode.CREATE);
-        Path file = dir.resolve("kontena.yml");
-        Files.writeString(file, """
-                services:
-                  lb:
-                    image: kontena/lb
-                    ports: ["0:443"]
-                    secrets:
-                      - secret: www_cert
-                        name: SSL_CERTS
-                        type: env
-                  web:
-                    image: web
-                    links: [lb]
-                    upstreams: ["127.0.0.1:%d"]
-                """.formatted(web.port()));
+        Path file = stackWithSecret(lb.whoami("web-1"));
         ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
         try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher, () -> store)) {
             assertThat(watcher.offer(source.load())).isEmpty();
@@ -82,28 +64,12 @@ class VaultCertificateRotationTest {
 
     @Test
     void aSecretThatNoLongerDecryptsIsReportedAndTheLastGoodCertificateKeepsServing() throws Exception {
-        WhoAmI web = lb.whoami("web-1");
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
+        FileSecretStore store = vault();
         Path vault = dir.resolve("vault.json");
-        FileSecretStore store = new FileSecretStore(vault, Optional.of(Base64.getEncoder().encodeToString(key)),
-                Duration.ofMillis(100));
         TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
         store.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
         store.write("other", "x", SecretStore.WriteMode.CREATE);
-        Path file = dir.resolve("kontena.yml");
-        Files.writeString(file, """
-                services:
-                  lb:
-                    image: kontena/lb
-                    ports: ["0:443"]
-                    secrets:
-                      - {secret: www_cert, name: SSL_CERTS, type: env}
-                  web:
-                    image: web
-                    links: [lb]
-                    upstreams: ["127.0.0.1:%d"]
-                """.formatted(web.port()));
+        Path file = stackWithSecret(lb.whoami("web-1"));
         ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
         try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher, () -> store)) {
             assertThat(watcher.offer(source.load())).isEmpty();
@@ -142,5 +108,33 @@ class VaultCertificateRotationTest {
         } finally {
             store.close();
         }
+    }
+
+    /** A vault in the test's directory under a new key, read again within 100 ms of a change. */
+    private FileSecretStore vault() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return new FileSecretStore(dir.resolve("vault.json"), Optional.of(Base64.getEncoder().encodeToString(key)),
+                Duration.ofMillis(100));
+    }
+
+    /** A stack file whose load balancer takes SSL_CERTS from the secret www_cert and balances to {@code web}. */
+    private Path stackWithSecret(WhoAmI web) throws java.io.IOException {
+        Path file = dir.resolve("kontena.yml");
+        Files.writeString(file, """
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["0:443"]
+                    secrets:
+                      - secret: www_cert
+                        name: SSL_CERTS
+                        type: env
+                  web:
+                    image: web
+                    links: [lb]
+                    upstreams: ["127.0.0.1:%d"]
+                """.formatted(web.port()));
+        return file;
     }
 }
