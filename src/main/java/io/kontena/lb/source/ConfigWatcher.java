@@ -134,8 +134,8 @@ public final class ConfigWatcher {
             Https h = https.get();
             https = applied.https().map(old -> new Https(old.port(), h.certificates(), h.settings(), h.warnings()));
         }
-        if (http.size() == snapshot.http().size() && tcp.equals(snapshot.tcp()) && https.equals(snapshot.https())
-                && httpPort.equals(snapshot.httpPort()) && unavailable.isEmpty()) {
+        if (unavailable.isEmpty() && http.size() == snapshot.http().size() && tcp.size() == snapshot.tcp().size()
+                && https.equals(snapshot.https())) {
             return snapshot;
         }
         http.sort(java.util.Comparator.comparing(HttpService::name));
