@@ -102,6 +102,7 @@ final class RunCommand implements Callable<Integer> {
             closeAll(started);
             throw e;
         }
+        settleStartupState();
         inherited.serve();
         source.start();
         Signal.handle(new Signal("HUP"), signal -> {
@@ -134,6 +135,19 @@ final class RunCommand implements Callable<Integer> {
         runtime.drainAndClose();
         log.info("stopped");
         return 0;
+    }
+
+    /**
+     * Moves what start-up built (configuration, routing tables, Netty's pools, class metadata: a few MB that live
+     * as long as the process) into the old generation in one full collection now, instead of letting the young
+     * collections under the first minute of traffic copy it from survivor space to survivor space until it is old
+     * enough to be promoted: measured at 1 thread, that is 15 or so pauses of 6-10 ms where later ones take 0.6 ms,
+     * and they set the tail latency of the first ~20 s of load.
+     */
+    private static void settleStartupState() {
+        long t0 = System.nanoTime();
+        System.gc();
+        log.debug("start-up state settled in {} ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
     private static void closeAll(List<AutoCloseable> started) {

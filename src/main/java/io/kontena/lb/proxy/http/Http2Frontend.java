@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -64,6 +65,8 @@ public final class Http2Frontend {
                 .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE.toMillis())
                 .build();
         p.addLast("idle", new IdleStateHandler(0, 0, lc.keepAlive().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast("flushes", new FlushConsolidationHandler(
+                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         p.addLast("h2", codec);
         p.addLast("streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
