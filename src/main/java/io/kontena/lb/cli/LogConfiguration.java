@@ -20,10 +20,15 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * instead when there is one.
  */
 public final class LogConfiguration extends ContextAwareBase implements Configurator {
+    /** False when a Logback configuration file is given ({@code -Dlogback.configurationFile}, logback-test.xml). */
+    static boolean applies() {
+        return System.getProperty("logback.configurationFile") == null
+                && LogConfiguration.class.getClassLoader().getResource("logback-test.xml") == null;
+    }
+
     @Override
     public ExecutionStatus configure(LoggerContext context) {
-        if (System.getProperty("logback.configurationFile") != null
-                || LogConfiguration.class.getClassLoader().getResource("logback-test.xml") != null) {
+        if (!applies()) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
         ConsoleAppender<ILoggingEvent> stderr = console(context, "STDERR", ConsoleTarget.SystemErr,

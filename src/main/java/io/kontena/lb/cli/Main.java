@@ -19,7 +19,21 @@ public final class Main implements Runnable {
     /** The subcommands, in the order the help lists them. */
     private static final String[] SUBCOMMANDS = {"run", "validate", "demo", "vault", "help"};
 
+    /** SLF4J's logging backend; see {@link LogbackProvider}. */
+    static final String SLF4J_PROVIDER = "slf4j.provider";
+    /** How much SLF4J says about itself on stderr. */
+    static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+
     public static void main(String[] args) {
+        if (System.getProperty(SLF4J_PROVIDER) == null) {
+            // Set before anything logs; -Dslf4j.provider=ch.qos.logback.classic.spi.LogbackServiceProvider still
+            // chooses Logback's own. A provider named so is announced at SLF4J's INFO level on every start, hence
+            // only its warnings and errors.
+            System.setProperty(SLF4J_PROVIDER, LogbackProvider.class.getName());
+            if (System.getProperty(SLF4J_VERBOSITY) == null) {
+                System.setProperty(SLF4J_VERBOSITY, "WARN");
+            }
+        }
         if (System.getProperty(NETTY_JFR) == null) {
             // Set before any Netty class reads it. On, the first buffer allocated registers the events with the
             // Flight Recorder, which holds the first request up by about 0.1 s, and every allocation checks them.
