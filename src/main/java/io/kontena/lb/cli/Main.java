@@ -8,15 +8,16 @@ import picocli.CommandLine.Command;
 @Command(name = "kontena-lb",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Load balancer for multi-service applications, configured by the services it balances.",
-        subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, VaultCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "Load balancer for multi-service applications, configured by the services it balances.")
 public final class Main implements Runnable {
 
     /** Netty's leak detection samples buffers and records stack traces; off unless asked for, as in tests. */
     static final String LEAK_DETECTION = "io.netty.leakDetection.level";
     /** Netty's Flight Recorder events for its buffer allocator; off unless asked for. */
     static final String NETTY_JFR = "io.netty.jfr.enabled";
+
+    /** The subcommands, in the order the help lists them. */
+    private static final String[] SUBCOMMANDS = {"run", "validate", "demo", "vault", "help"};
 
     public static void main(String[] args) {
         if (System.getProperty(NETTY_JFR) == null) {
@@ -30,15 +31,49 @@ public final class Main implements Runnable {
             // (or paranoid) turns it back on.
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
-        System.exit(commandLine().execute(args));
+        System.exit(commandLineFor(args).execute(args));
     }
 
-    /** The configured command line, shared by main() and the tests. */
+    /** The configured command line with every subcommand, as the tests use it. */
     public static CommandLine commandLine() {
+        return withSubcommands(SUBCOMMANDS);
+    }
+
+    /**
+     * The command line for these arguments: when the first one names a subcommand other than help, that
+     * subcommand alone. picocli reads the annotations of every registered command (and of their options' types)
+     * before it parses anything, which for all of them took about 90 ms of a 1 s start on one core; a subcommand
+     * that is not run has nothing to contribute but a line in the top-level help, which then is not asked for.
+     */
+    static CommandLine commandLineFor(String[] args) {
+        String first = args.length == 0 ? "" : args[0];
+        for (int i = 0; i < SUBCOMMANDS.length - 1; i++) {
+            if (SUBCOMMANDS[i].equals(first)) {
+                return withSubcommands(first);
+            }
+        }
+        return commandLine();
+    }
+
+    private static CommandLine withSubcommands(String... names) {
         CommandLine cli = new CommandLine(new Main());
+        for (String name : names) {
+            cli.addSubcommand(subcommand(name));
+        }
         cli.setExecutionExceptionHandler(new OneLineErrors());
         cli.setParameterExceptionHandler(Main::usageMistake);
         return cli;
+    }
+
+    private static Object subcommand(String name) {
+        switch (name) {
+            case "run": return new RunCommand();
+            case "validate": return new ValidateCommand();
+            case "demo": return new DemoCommand();
+            case "vault": return new VaultCommand();
+            case "help": return new CommandLine.HelpCommand();
+            default: throw new IllegalArgumentException("no subcommand " + name);
+        }
     }
 
     @Override
