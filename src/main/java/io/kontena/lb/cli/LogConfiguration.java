@@ -4,10 +4,10 @@ import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.joran.spi.ConsoleTarget;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
@@ -20,15 +20,21 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * instead when there is one.
  */
 public final class LogConfiguration extends ContextAwareBase implements Configurator {
+    /** False when a Logback configuration file is given ({@code -Dlogback.configurationFile}, logback-test.xml). */
+    static boolean applies() {
+        return System.getProperty("logback.configurationFile") == null
+                && LogConfiguration.class.getClassLoader().getResource("logback-test.xml") == null;
+    }
+
     @Override
     public ExecutionStatus configure(LoggerContext context) {
-        if (System.getProperty("logback.configurationFile") != null
-                || LogConfiguration.class.getClassLoader().getResource("logback-test.xml") != null) {
+        if (!applies()) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
         ConsoleAppender<ILoggingEvent> stderr = console(context, "STDERR", ConsoleTarget.SystemErr,
-                "%d{HH:mm:ss.SSS} %-5level %logger{0} - %msg%n");
-        ConsoleAppender<ILoggingEvent> stdout = console(context, "STDOUT", ConsoleTarget.SystemOut, "%msg%n");
+                LogLineLayout.operator());
+        ConsoleAppender<ILoggingEvent> stdout = console(context, "STDOUT", ConsoleTarget.SystemOut,
+                LogLineLayout.messageOnly());
 
         AsyncAppender access = new AsyncAppender();
         access.setContext(context);
@@ -51,10 +57,12 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
     }
 
     private static ConsoleAppender<ILoggingEvent> console(LoggerContext context, String name, ConsoleTarget target,
-                                                          String pattern) {
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+                                                          LogLineLayout layout) {
+        layout.setContext(context);
+        layout.start();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
-        encoder.setPattern(pattern);
+        encoder.setLayout(layout);
         encoder.start();
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);

@@ -8,9 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "kontena-lb",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Load balancer for multi-service applications, configured by the services it balances.",
-        subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, VaultCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "Load balancer for multi-service applications, configured by the services it balances.")
 public final class Main implements Runnable {
 
     /** Netty's leak detection samples buffers and records stack traces; off unless asked for, as in tests. */
@@ -18,7 +16,24 @@ public final class Main implements Runnable {
     /** Netty's Flight Recorder events for its buffer allocator; off unless asked for. */
     static final String NETTY_JFR = "io.netty.jfr.enabled";
 
+    /** The subcommands, in the order the help lists them. */
+    private static final String[] SUBCOMMANDS = {"run", "validate", "demo", "vault", "help"};
+
+    /** SLF4J's logging backend; see {@link LogbackProvider}. */
+    static final String SLF4J_PROVIDER = "slf4j.provider";
+    /** How much SLF4J says about itself on stderr. */
+    static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+
     public static void main(String[] args) {
+        if (System.getProperty(SLF4J_PROVIDER) == null) {
+            // Set before anything logs; -Dslf4j.provider=ch.qos.logback.classic.spi.LogbackServiceProvider still
+            // chooses Logback's own. A provider named so is announced at SLF4J's INFO level on every start, hence
+            // only its warnings and errors.
+            System.setProperty(SLF4J_PROVIDER, LogbackProvider.class.getName());
+            if (System.getProperty(SLF4J_VERBOSITY) == null) {
+                System.setProperty(SLF4J_VERBOSITY, "WARN");
+            }
+        }
         if (System.getProperty(NETTY_JFR) == null) {
             // Set before any Netty class reads it. On, the first buffer allocated registers the events with the
             // Flight Recorder, which holds the first request up by about 0.1 s, and every allocation checks them.
@@ -30,15 +45,49 @@ public final class Main implements Runnable {
             // (or paranoid) turns it back on.
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
-        System.exit(commandLine().execute(args));
+        System.exit(commandLineFor(args).execute(args));
     }
 
-    /** The configured command line, shared by main() and the tests. */
+    /** The configured command line with every subcommand, as the tests use it. */
     public static CommandLine commandLine() {
+        return withSubcommands(SUBCOMMANDS);
+    }
+
+    /**
+     * The command line for these arguments: when the first one names a subcommand other than help, that
+     * subcommand alone. picocli reads the annotations of every registered command (and of their options' types)
+     * before it parses anything, which for all of them took about 90 ms of a 1 s start on one core; a subcommand
+     * that is not run has nothing to contribute but a line in the top-level help, which then is not asked for.
+     */
+    static CommandLine commandLineFor(String[] args) {
+        String first = args.length == 0 ? "" : args[0];
+        for (int i = 0; i < SUBCOMMANDS.length - 1; i++) {
+            if (SUBCOMMANDS[i].equals(first)) {
+                return withSubcommands(first);
+            }
+        }
+        return commandLine();
+    }
+
+    private static CommandLine withSubcommands(String... names) {
         CommandLine cli = new CommandLine(new Main());
+        for (String name : names) {
+            cli.addSubcommand(subcommand(name));
+        }
         cli.setExecutionExceptionHandler(new OneLineErrors());
         cli.setParameterExceptionHandler(Main::usageMistake);
         return cli;
+    }
+
+    private static Object subcommand(String name) {
+        switch (name) {
+            case "run": return new RunCommand();
+            case "validate": return new ValidateCommand();
+            case "demo": return new DemoCommand();
+            case "vault": return new VaultCommand();
+            case "help": return new CommandLine.HelpCommand();
+            default: throw new IllegalArgumentException("no subcommand " + name);
+        }
     }
 
     @Override

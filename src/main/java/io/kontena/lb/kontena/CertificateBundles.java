@@ -49,7 +49,11 @@ public final class CertificateBundles {
         }
     }
 
-    private final CertificateBundleParser parser = new CertificateBundleParser();
+    /**
+     * Made for the first bundle: its converters load BouncyCastle and it seeds a SecureRandom, which took about
+     * 20 ms of a start on one core that a configuration without certificates does not need.
+     */
+    private CertificateBundleParser parser;
     private final String subject;
     private final Instant now;
     private final List<Certificate> certificates = new ArrayList<>();
@@ -126,6 +130,9 @@ public final class CertificateBundles {
     }
 
     private void add(String origin, List<CertificatePemBlock> blocks, boolean oneBundle) {
+        if (parser == null) {
+            parser = new CertificateBundleParser();
+        }
         try {
             Certificate certificate = parser.parse(origin, blocks, oneBundle);
             certificates.add(certificate);

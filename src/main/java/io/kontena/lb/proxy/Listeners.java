@@ -3,6 +3,8 @@ package io.kontena.lb.proxy;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -88,9 +90,9 @@ final class Listeners {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false)
+                .handler(ReadAtOnce.INSTANCE)
                 // TCP_NODELAY is Netty's default for its socket channels: setting it again costs a system call
-                // per connection.
-                .childOption(ChannelOption.AUTO_READ, false)
+                // per connection. Auto-read is turned off by ReadAtOnce.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
                 .childHandler(tracked);
         try {
@@ -179,6 +181,27 @@ final class Listeners {
     private static void cut(ChannelGroup connections) {
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> ch.unsafe().close(ch.unsafe().voidPromise()));
+        }
+    }
+
+    /**
+     * Sees each accepted connection before it is registered with its event loop, and asks to read it: every
+     * pipeline reads its client at once, and asked before the socket is added to epoll, the interest goes in with
+     * the add instead of costing an epoll_ctl of its own. Auto-read is turned off here rather than as a child
+     * option, which would be applied later and drop the interest again. NIO ignores a read asked this early; the
+     * pipelines then ask themselves.
+     */
+    @ChannelHandler.Sharable
+    private static final class ReadAtOnce extends ChannelInboundHandlerAdapter {
+        static final ReadAtOnce INSTANCE = new ReadAtOnce();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel child) {
+                child.config().setAutoRead(false);
+                child.unsafe().beginRead();
+            }
+            ctx.fireChannelRead(msg);
         }
     }
 

@@ -12,7 +12,11 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.nio.channels.spi.SelectorProvider;
 
 /** Netty's native epoll transport where the platform has it, NIO elsewhere. */
 public final class Transport {
@@ -39,9 +43,17 @@ public final class Transport {
         return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
-    /** An unregistered, unconnected client socket channel. */
-    public static Channel newSocketChannel() {
-        return EPOLL ? new EpollSocketChannel() : new NioSocketChannel();
+    /**
+     * An unregistered, unconnected client socket channel of the address family of {@code remote} (the default one while it
+     * is unresolved): an IPv4 socket for an IPv4 address rather than the default dual-stack IPv6 one, which costs a setsockopt(IPV6_V6ONLY) each.
+     */
+    public static Channel newSocketChannel(InetSocketAddress remote) {
+        if (remote.isUnresolved()) {
+            return EPOLL ? new EpollSocketChannel() : new NioSocketChannel();
+        }
+        SocketProtocolFamily family = remote.getAddress() instanceof Inet4Address
+                ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
+        return EPOLL ? new EpollSocketChannel(family) : new NioSocketChannel(SelectorProvider.provider(), family);
     }
 
     public static Class<? extends Channel> socketChannel() {

@@ -3,14 +3,13 @@ package io.kontena.lb.proxy;
 import io.kontena.lb.balance.Endpoint;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelConfig;
-import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,59 +29,66 @@ public final class UpstreamConnector {
     private final Map<EventExecutor, Map<Endpoint, Set<Channel>>> open = new IdentityHashMap<>();
 
     public UpstreamConnector(EventLoopGroup loops) {
-        template = new Bootstrap()
-                .channel(Transport.socketChannel())
-                // TCP_NODELAY is Netty's default for its socket channels: not set again (a system call each).
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.SO_KEEPALIVE, true);
+        // TCP_NODELAY is Netty's default for its socket channels: not set again (a system call each).
+        template = new Bootstrap().option(ChannelOption.AUTO_READ, false);
         for (EventExecutor loop : loops) {
             open.put(loop, new HashMap<>());
         }
     }
 
     /**
-     * Connects to an endpoint; called on {@code loop}.
+     * Connects to an endpoint for an HTTP exchange; called on {@code loop}. The connection may be pooled and sit
+     * idle, so TCP keep-alive is on to let the kernel find a peer that vanished meanwhile.
      *
-     * @param halfClose keep the channel open for writing after the upstream ends its side (byte relays)
+     * @param halfClose keep the channel open for writing after the upstream ends its side
      */
     public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Duration timeout, boolean halfClose,
                                  ChannelHandler init) {
-        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-        Channel ch = null;
-        if (!endpoint.address().isUnresolved()) {
-            try {
-                ch = Transport.newSocketChannel();
-            } catch (ChannelException e) {
-                ch = null;
-            }
+        return connect(loop, endpoint, timeout, halfClose, true, false, init);
+    }
+
+    /**
+     * Connects to an endpoint for a byte relay; called on {@code loop}. The channel stays writable after the
+     * upstream ends its side, and it is reading from the start: the relay reads it at once anyway, and asking
+     * before the socket is added to epoll saves the epoll_ctl that would add reading later. No TCP keep-alive
+     * (a setsockopt each): the relay's idle timeout closes a connection whose peer vanished.
+     */
+    public ChannelFuture connectRelay(EventLoop loop, Endpoint endpoint, Duration timeout, ChannelHandler init) {
+        return connect(loop, endpoint, timeout, true, false, true, init);
+    }
+
+    private ChannelFuture connect(EventLoop loop, Endpoint endpoint, Duration timeout, boolean halfClose,
+                                  boolean keepAlive, boolean readAtOnce, ChannelHandler init) {
+        InetSocketAddress address = endpoint.address();
+        Bootstrap b = template.clone(loop)
+                .channelFactory(() -> newChannel(address, readAtOnce))
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .handler(init);
+        if (keepAlive) {
+            b.option(ChannelOption.SO_KEEPALIVE, true);
         }
-        if (ch == null) {
-            // A name that did not resolve, or no socket (out of file descriptors): Bootstrap tries to resolve and
-            // reports failures as a failed future with a placeholder channel, as callers expect.
-            ChannelFuture f = template.clone(loop)
-                    .option(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
-                    .handler(init)
-                    .connect(endpoint.address());
-            track(loop, endpoint, f.channel());
-            return f;
-        }
-        // What Bootstrap.connect does, without its per-connection copy of the options, resolver and reflection:
-        // a new connection to each endpoint is made for every TCP client.
-        ChannelConfig config = ch.config();
-        config.setAutoRead(false);
-        config.setConnectTimeoutMillis(timeoutMillis);
-        config.setOption(ChannelOption.SO_KEEPALIVE, true);
-        config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClose);
-        ch.pipeline().addLast(init);
-        ChannelFuture registered = loop.register(ch);
-        if (registered.cause() != null) {
-            ch.unsafe().closeForcibly();
-            return registered;
-        }
-        ChannelFuture f = ch.connect(endpoint.address());
-        track(loop, endpoint, ch);
+        // A name that does not resolve, or no socket (out of file descriptors), fails the future with a
+        // placeholder channel.
+        ChannelFuture f = b.connect(address);
+        track(loop, endpoint, f.channel());
         return f;
+    }
+
+    /**
+     * A socket of the address's family (a name not resolved yet gets the default one). With {@code readAtOnce}
+     * it asks to read before it is registered: the epoll transport then only notes the interest, and the connect
+     * adds the socket to epoll with it instead of an epoll_ctl adding it once connected. (NIO ignores a read asked
+     * this early; the relay asks again.) Auto-read is off before that ask, as the option applied later would
+     * otherwise drop it.
+     */
+    private static Channel newChannel(InetSocketAddress address, boolean readAtOnce) {
+        Channel ch = Transport.newSocketChannel(address);
+        ch.config().setAutoRead(false);
+        if (readAtOnce) {
+            ch.unsafe().beginRead();
+        }
+        return ch;
     }
 
     private void track(EventLoop loop, Endpoint endpoint, Channel ch) {

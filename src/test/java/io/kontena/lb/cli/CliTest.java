@@ -31,7 +31,7 @@ class CliTest {
     static Result cli(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
+        CommandLine cli = Main.commandLineFor(args);   // as main() builds it
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int exit = cli.execute(args);
@@ -302,6 +302,23 @@ class CliTest {
         Result r = cli("--help");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("run").contains("validate").contains("demo");
+    }
+
+    @Test
+    void helpCommandDescribesEveryOtherCommand() {
+        for (String command : new String[] {"run", "validate", "demo", "vault"}) {
+            Result r = cli("help", command);
+            assertThat(r.exit()).isZero();
+            assertThat(r.out()).startsWith("Usage: kontena-lb " + command);
+        }
+    }
+
+    @Test
+    void aCommandLineForOneSubcommandHoldsThatOneOnly() {
+        assertThat(Main.commandLineFor(new String[] {"run", "--stack", "x.yml"}).getSubcommands())
+                .containsOnlyKeys("run");
+        assertThat(Main.commandLineFor(new String[] {"--help"}).getSubcommands())
+                .containsKeys("run", "validate", "demo", "vault", "help");
     }
 
     @Test

@@ -136,7 +136,11 @@ class RunProcessTest {
         assertThat(awaitAccessLine("/nowhere")).matches("127\\.0\\.0\\.1 \"GET /nowhere HTTP/1\\.1\" - - 503 "
                 + none.body().length + " \\d+\\.\\d{3}ms");
         assertThat(lb.stdout()).as("operator messages go to stderr").doesNotContain(" INFO ");
-        assertThat(lb.stderr()).contains(" INFO ").doesNotContain("/web/logged");
+        assertThat(lb.stderr()).contains(" INFO ").doesNotContain("/web/logged")
+                .as("SLF4J and Logback have nothing to report about themselves").doesNotContain("SLF4J")
+                .doesNotContain("logback");
+        assertThat(lb.stderr().lines().filter(l -> l.contains(" INFO ")))
+                .allMatch(l -> l.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  [A-Za-z]+ - .+"));
     }
 
     @Test

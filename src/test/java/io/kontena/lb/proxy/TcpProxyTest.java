@@ -80,6 +80,23 @@ class TcpProxyTest {
     }
 
     @Test
+    void whatAClientSendsAndEndsBeforeTheUpstreamIsConnectedIsRelayedWithTheEnd() throws Exception {
+        // The client is read while the upstream connects, here after a refused first try: its bytes and its
+        // half-close arrive then, before the relay is in place, and both must still reach the upstream.
+        RawServer up = reverser("r");
+        lb.serve(List.of(), List.of(tcp("db", Balance.ROUND_ROBIN,
+                List.of(UpstreamFailureTest.deadUpstream(), at(up)))));
+        for (int i = 0; i < 6; i++) {
+            try (Socket s = connect("db")) {
+                s.getOutputStream().write(("hello " + i).getBytes(StandardCharsets.UTF_8));
+                s.shutdownOutput();
+                assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                        .isEqualTo("r:" + i + " olleh");
+            }
+        }
+    }
+
+    @Test
     void upstreamHalfCloseReachesTheClientWhichCanStillSend() throws Exception {
         // the upstream speaks first and closes its side; the client then still sends, and the upstream reads it
         List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();

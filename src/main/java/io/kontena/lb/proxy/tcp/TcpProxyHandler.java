@@ -4,10 +4,13 @@ import io.kontena.lb.balance.Endpoint;
 import io.kontena.lb.proxy.Relay;
 import io.kontena.lb.proxy.TcpTarget;
 import io.kontena.lb.proxy.UpstreamConnector;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -21,17 +24,24 @@ import org.slf4j.LoggerFactory;
 /**
  * Accepts a client of a TCP service: picks an upstream, connects (trying up to three upstreams), then relays
  * bytes both ways. The service is looked up when the client arrives, so a changed service applies to new
- * connections while open ones continue with the upstream they have.
+ * connections while open ones continue with the upstream they have. The client is read while the upstream
+ * connects (its listener asked for a read when it accepted it): what arrives meanwhile, up to
+ * {@link #EARLY_LIMIT} bytes, is sent first.
  */
 public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TcpProxyHandler.class);
     private static final int MAX_TRIES = 3;
+    /** Bytes read from the client before the upstream is connected past which reading waits for the relay. */
+    static final int EARLY_LIMIT = 64 * 1024;
 
     private final Supplier<TcpTarget> target;
     private final UpstreamConnector connector;
     private boolean started;
-    /** What a TLS handshake read along with its end, before the upstream was connected: sent first. */
+    /** What the client sent before the upstream was connected: sent first. */
     private final List<Object> early = new ArrayList<>(1);
+    private int earlyBytes;
+    /** The client ended its side before the upstream was connected: the relay is told once it is in place. */
+    private boolean clientInputShut;
 
     public TcpProxyHandler(Supplier<TcpTarget> target, UpstreamConnector connector) {
         this.target = target;
@@ -53,6 +63,27 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         early.add(msg);
+        if (msg instanceof ByteBuf buf) {
+            earlyBytes += buf.readableBytes();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        // Asking again keeps the socket's read interest in epoll as it is: letting it lapse here and asking again
+        // when the relay starts would cost two epoll_ctl calls.
+        if (earlyBytes < EARLY_LIMIT && ctx.channel().isActive()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            clientInputShut = true;
+        } else if (!(evt instanceof ChannelInputShutdownReadComplete)) {
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     @Override
@@ -85,7 +116,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         endpoint.begin();
-        connector.connect(client.eventLoop(), endpoint, t.service().timeouts().connect(), true,
+        connector.connectRelay(client.eventLoop(), endpoint, t.service().timeouts().connect(),
                 new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -100,6 +131,9 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
                         upstream.flush();
                         ctx.pipeline().remove(this);
                         Relay.join(client, upstream, endpoint::end);
+                        if (clientInputShut) {
+                            client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+                        }
                     } else {
                         endpoint.end();
                         upstream.close();
