@@ -98,7 +98,7 @@ class GracefulStopTest {
             int tcp = LbProcess.freePort();
             try (LbProcess lb = LbProcess.run(stack(http, tcp, web.port(), db.port()), List.of("-Xmx128m"),
                     "--drain-timeout", "20")) {
-                lb.awaitListening(http);
+                lb.awaitListening(http).awaitListening(tcp); // listeners open one after the other
                 // A long streamed response under way: 16 pieces of 64 KB, one every 100 ms.
                 RawHttp stream = new RawHttp(http);
                 stream.send("GET /web/s?size=1048576&pace=100 HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -56,7 +56,7 @@ class HandoverTest {
 
             LbProcess first = LbProcess.run(stack, JVM, options);
             try (first) {
-                first.awaitListening(http);
+                first.awaitListening(http).awaitListening(tcp); // listeners open one after the other
                 try (SteadyLoad load = SteadyLoad.start(new SteadyLoad.Target(http,
                         List.of(new SteadyLoad.Route("app.test", "/web")), new SteadyLoad.Route("", "/web"), tcp))) {
                     load.awaitMore(2);
@@ -74,14 +74,14 @@ class HandoverTest {
                     // Two hand-overs in a row: each new process serves the hand-over socket for the next.
                     LbProcess second = LbProcess.run(stack, JVM, concat(options, "--take-over", socket.toString()));
                     try (second) {
-                        assertThat(first.awaitExit(Duration.ofSeconds(30))).as(first.log()).isZero();
+                        assertThat(LbProcess.awaitExitOfReplaced(first, second, Duration.ofSeconds(30))).isZero();
                         assertThat(first.log()).contains("sent 3 listening socket(s) to pid " + second.pid());
                         assertThat(second.log()).contains("took over from pid " + first.pid());
                         load.awaitMore(2);
 
                         LbProcess third = LbProcess.run(stack, JVM, concat(options, "--take-over", socket.toString()));
                         try (third) {
-                            assertThat(second.awaitExit(Duration.ofSeconds(30))).as(second.log()).isZero();
+                            assertThat(LbProcess.awaitExitOfReplaced(second, third, Duration.ofSeconds(30))).isZero();
                             load.awaitMore(2);
                             RawHttp.Response health = RawHttp.get(admin, "x", "/api/health");
                             assertThat(health.status()).isEqualTo(200);

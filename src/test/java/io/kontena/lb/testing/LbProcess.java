@@ -124,6 +124,19 @@ public final class LbProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * Waits for a process that {@code replacement} takes over from to end; a failure shows both logs, as either
+     * may be the one that went wrong.
+     */
+    public static int awaitExitOfReplaced(LbProcess replaced, LbProcess replacement, Duration limit) throws Exception {
+        try {
+            return replaced.awaitExit(limit);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nits replacement, pid " + replacement.pid() + ":\n"
+                    + replacement.log(), e);
+        }
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
