@@ -72,12 +72,28 @@ public final class TakeOver {
         EventLoopGroup loop = Transport.eventLoops(1, "take-over");
         try {
             List<FileDescriptor> received = new ArrayList<>();
+            CompletableFuture<PeerCredentials> credentials = new CompletableFuture<>();
             CompletableFuture<Void> ended = new CompletableFuture<>();
             Channel ch;
             try {
                 ch = new Bootstrap().group(loop).channel(EpollDomainSocketChannel.class)
                         .option(UnixChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.FILE_DESCRIPTORS)
                         .handler(new ChannelInboundHandlerAdapter() {
+                            /**
+                             * Asked here, before anything is read: the serving process closes the connection as
+                             * soon as it has sent its sockets, and once that end is read the socket is closed
+                             * and has no peer to ask about.
+                             */
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                try {
+                                    credentials.complete(((EpollDomainSocketChannel) ctx.channel()).peerCredentials());
+                                } catch (IOException e) {
+                                    credentials.completeExceptionally(e);
+                                }
+                                ctx.fireChannelActive();
+                            }
+
                             @Override
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                                 received.add((FileDescriptor) msg);
@@ -101,7 +117,13 @@ public final class TakeOver {
                         + " the file and start without --take-over"
                         : "cannot connect: " + e.getMessage()), e);
             }
-            PeerCredentials peer = ((EpollDomainSocketChannel) ch).peerCredentials();
+            PeerCredentials peer;
+            try {
+                peer = credentials.get(Handover.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                ch.close();
+                throw new HandoverException(where + "cannot tell which process serves it: " + e, e);
+            }
             if (!Handover.maySignal(peer.uid(), Handover.ownUid())) {
                 ch.close();
                 throw new HandoverException(where + "the process serving it (pid " + peer.pid() + ") runs as uid "
@@ -132,8 +154,6 @@ public final class TakeOver {
             log.info("received {} listening socket(s) from pid {}: {}", sockets.size(), peer.pid(),
                     sockets.stream().map(s -> s.localAddress().toString()).toList());
             return new TakeOver(peer.pid(), new InheritedSockets(sockets));
-        } catch (IOException e) {
-            throw new HandoverException(where + e.getMessage(), e);
         } finally {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
