@@ -19,6 +19,8 @@ final class LogLineLayout extends LayoutBase<ILoggingEvent> {
     private static final long MILLIS_PER_DAY = 24L * 60 * 60 * 1000;
 
     private final boolean operator;
+    /** Fixed when made, as Logback's date converter does: TimeZone.getDefault() copies the zone on each call. */
+    private final TimeZone zone = TimeZone.getDefault();
 
     private LogLineLayout(boolean operator) {
         this.operator = operator;
@@ -40,7 +42,7 @@ final class LogLineLayout extends LayoutBase<ILoggingEvent> {
         StringBuilder line = new StringBuilder((message == null ? 4 : message.length()) + 64);
         if (operator) {
             long time = event.getTimeStamp();
-            long ofDay = Math.floorMod(time + TimeZone.getDefault().getOffset(time), MILLIS_PER_DAY);
+            long ofDay = Math.floorMod(time + zone.getOffset(time), MILLIS_PER_DAY);
             twoDigits(line, ofDay / 3_600_000).append(':');
             twoDigits(line, ofDay / 60_000 % 60).append(':');
             twoDigits(line, ofDay / 1000 % 60).append('.');

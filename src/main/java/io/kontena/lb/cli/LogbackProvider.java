@@ -4,8 +4,6 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.LogbackServiceProvider;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.CoreConstants;
-import ch.qos.logback.core.status.Status;
-import ch.qos.logback.core.status.StatusUtil;
 import ch.qos.logback.core.util.StatusPrinter;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.IMarkerFactory;
@@ -43,9 +41,7 @@ public final class LogbackProvider implements SLF4JServiceProvider {
         LogConfiguration configuration = new LogConfiguration();
         configuration.setContext(context);
         configuration.configure(context);
-        if (new StatusUtil(context).getHighestLevel(0) >= Status.WARN) {
-            StatusPrinter.print(context);   // as Logback's provider does: a broken setup is not silent
-        }
+        StatusPrinter.printInCaseOfErrorsOrWarnings(context);   // as Logback's provider does
         context.start();
     }
 

@@ -3,6 +3,8 @@ package io.kontena.lb.cli;
 import io.netty.util.ResourceLeakDetector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** The command line: one subcommand per task an operator has. */
 @Command(name = "kontena-lb",
@@ -20,9 +22,12 @@ public final class Main implements Runnable {
     private static final String[] SUBCOMMANDS = {"run", "validate", "demo", "vault", "help"};
 
     /** SLF4J's logging backend; see {@link LogbackProvider}. */
-    static final String SLF4J_PROVIDER = "slf4j.provider";
+    private static final String SLF4J_PROVIDER = "slf4j.provider";
     /** How much SLF4J says about itself on stderr. */
-    static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+    private static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+
+    @Spec
+    private CommandSpec spec;
 
     public static void main(String[] args) {
         if (System.getProperty(SLF4J_PROVIDER) == null) {
@@ -48,7 +53,7 @@ public final class Main implements Runnable {
         System.exit(commandLineFor(args).execute(args));
     }
 
-    /** The configured command line with every subcommand, as the tests use it. */
+    /** The configured command line with every subcommand. */
     public static CommandLine commandLine() {
         return withSubcommands(SUBCOMMANDS);
     }
@@ -61,8 +66,8 @@ public final class Main implements Runnable {
      */
     static CommandLine commandLineFor(String[] args) {
         String first = args.length == 0 ? "" : args[0];
-        for (int i = 0; i < SUBCOMMANDS.length - 1; i++) {
-            if (SUBCOMMANDS[i].equals(first)) {
+        for (String name : SUBCOMMANDS) {
+            if (name.equals(first) && !name.equals("help")) {
                 return withSubcommands(first);
             }
         }
@@ -92,7 +97,10 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        // The command line this was parsed by, which knows the subcommands (a new one made from the
+        // annotations would not).
+        CommandLine cli = spec.commandLine();
+        cli.usage(cli.getOut());
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -23,7 +23,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,7 +124,7 @@ public final class TakeOver {
                 peer = credentials.get(Handover.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (Exception e) {
                 ch.close();
-                throw new HandoverException(where + "cannot tell which process serves it: " + e, e);
+                throw new HandoverException(where + "cannot tell which process serves it: " + reason(e), e);
             }
             if (!Handover.maySignal(peer.uid(), Handover.ownUid())) {
                 ch.close();
@@ -136,7 +138,7 @@ public final class TakeOver {
                 ch.close();
                 received.forEach(TakeOver::closeQuietly);
                 throw new HandoverException(where + "the process serving it (pid " + peer.pid()
-                        + ") did not hand its sockets over: " + e, e);
+                        + ") did not hand its sockets over: " + reason(e), e);
             }
             if (received.isEmpty()) {
                 throw new HandoverException(where + "the process serving it (pid " + peer.pid()
@@ -165,6 +167,18 @@ public final class TakeOver {
             p.destroy();
             log.info("took over from pid {}: told it to stop accepting and drain", pid);
         }, () -> log.info("took over from pid {}, which has ended meanwhile", pid));
+    }
+
+    /** What went wrong while waiting, for an operator: the cause rather than its wrapper. */
+    private static String reason(Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        if (e instanceof TimeoutException) {
+            return "no answer within " + Handover.TIMEOUT.toSeconds() + " s";
+        }
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        return cause.getMessage() != null ? cause.getMessage() : cause.toString();
     }
 
     private static String owner(Path path) {

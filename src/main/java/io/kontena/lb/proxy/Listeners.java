@@ -188,8 +188,8 @@ final class Listeners {
      * Sees each accepted connection before it is registered with its event loop, and asks to read it: every
      * pipeline reads its client at once, and asked before the socket is added to epoll, the interest goes in with
      * the add instead of costing an epoll_ctl of its own. Auto-read is turned off here rather than as a child
-     * option, which would be applied later and drop the interest again. NIO ignores a read asked this early; the
-     * pipelines then ask themselves.
+     * option, which would be applied later and drop the interest again. NIO ignores a read asked this early: there
+     * the HTTP pipelines ask when they start, and a TCP client is first read when its relay is joined.
      */
     @ChannelHandler.Sharable
     private static final class ReadAtOnce extends ChannelInboundHandlerAdapter {

@@ -247,7 +247,7 @@ public final class ProxyRuntime implements AutoCloseable {
                                     HttpProxyHandler.initPipeline(ctx.pipeline(), lc);
                                 }
                             }));
-                    // Auto-read is off and nothing else asks for the client's hello yet.
+                    // Auto-read is off; with epoll the listener has asked for a read already, with NIO nothing has.
                     ch.read();
                 }
             };

@@ -5,6 +5,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -25,12 +26,17 @@ import java.util.Set;
  * timeout passes.
  */
 public final class UpstreamConnector {
-    private final Bootstrap template;
+    /** A relay's upstream needs no handler until the relay is joined; Bootstrap wants one. */
+    private static final ChannelHandler NO_HANDLER = new ChannelInitializer<>() {
+        @Override
+        protected void initChannel(Channel ch) {
+        }
+    };
+
+    private final Bootstrap template = new Bootstrap();
     private final Map<EventExecutor, Map<Endpoint, Set<Channel>>> open = new IdentityHashMap<>();
 
     public UpstreamConnector(EventLoopGroup loops) {
-        // TCP_NODELAY is Netty's default for its socket channels: not set again (a system call each).
-        template = new Bootstrap().option(ChannelOption.AUTO_READ, false);
         for (EventExecutor loop : loops) {
             open.put(loop, new HashMap<>());
         }
@@ -39,12 +45,9 @@ public final class UpstreamConnector {
     /**
      * Connects to an endpoint for an HTTP exchange; called on {@code loop}. The connection may be pooled and sit
      * idle, so TCP keep-alive is on to let the kernel find a peer that vanished meanwhile.
-     *
-     * @param halfClose keep the channel open for writing after the upstream ends its side
      */
-    public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Duration timeout, boolean halfClose,
-                                 ChannelHandler init) {
-        return connect(loop, endpoint, timeout, halfClose, true, false, init);
+    public ChannelFuture connect(EventLoop loop, Endpoint endpoint, Duration timeout, ChannelHandler init) {
+        return connect(loop, endpoint, timeout, false, init);
     }
 
     /**
@@ -53,19 +56,20 @@ public final class UpstreamConnector {
      * before the socket is added to epoll saves the epoll_ctl that would add reading later. No TCP keep-alive
      * (a setsockopt each): the relay's idle timeout closes a connection whose peer vanished.
      */
-    public ChannelFuture connectRelay(EventLoop loop, Endpoint endpoint, Duration timeout, ChannelHandler init) {
-        return connect(loop, endpoint, timeout, true, false, true, init);
+    public ChannelFuture connectRelay(EventLoop loop, Endpoint endpoint, Duration timeout) {
+        return connect(loop, endpoint, timeout, true, NO_HANDLER);
     }
 
-    private ChannelFuture connect(EventLoop loop, Endpoint endpoint, Duration timeout, boolean halfClose,
-                                  boolean keepAlive, boolean readAtOnce, ChannelHandler init) {
+    private ChannelFuture connect(EventLoop loop, Endpoint endpoint, Duration timeout, boolean relay,
+                                  ChannelHandler init) {
         InetSocketAddress address = endpoint.address();
+        // TCP_NODELAY is Netty's default for its socket channels: not set again (a system call each).
         Bootstrap b = template.clone(loop)
-                .channelFactory(() -> newChannel(address, readAtOnce))
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
+                .channelFactory(() -> newChannel(address, relay))
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, relay)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                 .handler(init);
-        if (keepAlive) {
+        if (!relay) {
             b.option(ChannelOption.SO_KEEPALIVE, true);
         }
         // A name that does not resolve, or no socket (out of file descriptors), fails the future with a

@@ -297,11 +297,13 @@ class CliTest {
         }
     }
 
-    @Test
-    void topLevelHelpListsTheCommands() {
-        Result r = cli("--help");
+    @ParameterizedTest
+    @ValueSource(strings = {"--help", ""})
+    void topLevelHelpAndNoArgumentsListTheCommands(String arg) {
+        Result r = arg.isEmpty() ? cli() : cli(arg);
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("run").contains("validate").contains("demo");
+        assertThat(r.out()).contains("Commands:").containsPattern("(?m)^  run ").containsPattern("(?m)^  validate ")
+                .containsPattern("(?m)^  demo ").containsPattern("(?m)^  vault ");
     }
 
     @Test

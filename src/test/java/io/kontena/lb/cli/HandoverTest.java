@@ -74,14 +74,14 @@ class HandoverTest {
                     // Two hand-overs in a row: each new process serves the hand-over socket for the next.
                     LbProcess second = LbProcess.run(stack, JVM, concat(options, "--take-over", socket.toString()));
                     try (second) {
-                        assertThat(LbProcess.awaitExitOfReplaced(first, second, Duration.ofSeconds(30))).isZero();
+                        LbProcess.awaitCleanExitOfReplaced(first, second, Duration.ofSeconds(30));
                         assertThat(first.log()).contains("sent 3 listening socket(s) to pid " + second.pid());
                         assertThat(second.log()).contains("took over from pid " + first.pid());
                         load.awaitMore(2);
 
                         LbProcess third = LbProcess.run(stack, JVM, concat(options, "--take-over", socket.toString()));
                         try (third) {
-                            assertThat(LbProcess.awaitExitOfReplaced(second, third, Duration.ofSeconds(30))).isZero();
+                            LbProcess.awaitCleanExitOfReplaced(second, third, Duration.ofSeconds(30));
                             load.awaitMore(2);
                             RawHttp.Response health = RawHttp.get(admin, "x", "/api/health");
                             assertThat(health.status()).isEqualTo(200);

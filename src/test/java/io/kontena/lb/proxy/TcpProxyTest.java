@@ -80,6 +80,46 @@ class TcpProxyTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Disabled("known defect, open: with Netty 4.2.18's epoll transport a socket whose input ended"
+            + " leaves epoll (no interest left) and the first write that must wait for room fails (EPOLL_CTL_MOD:"
+            + " ENOENT), cutting the answer short (3.9 MB of 16 MB arrive)")
+    void aLargeAnswerReachesAClientThatEndedItsSideAndReadsSlowly() throws Exception {
+        // The client's socket has nothing left to read once it half-closed, so the proxy's writes to it are what
+        // must wait for room: a slow reader makes them fill its buffers many times over.
+        int size = 16 * 1024 * 1024;
+        RawServer up = lb.closeAfter(new RawServer((s, in, out) -> {
+            in.readAllBytes();
+            byte[] chunk = new byte[64 * 1024];
+            java.util.Arrays.fill(chunk, (byte) 'x');
+            for (int sent = 0; sent < size; sent += chunk.length) {
+                out.write(chunk);
+            }
+            out.flush();
+            s.shutdownOutput();
+        }));
+        lb.serve(List.of(), List.of(tcp("big", Balance.ROUND_ROBIN, List.of(at(up)))));
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(16 * 1024);
+            s.connect(new InetSocketAddress("127.0.0.1", lb.runtime().tcpPort("big")), 5000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("send it all\n".getBytes(StandardCharsets.UTF_8));
+            s.shutdownOutput();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[256 * 1024];
+            long received = 0;
+            int n;
+            int reads = 0;
+            while ((n = in.read(buf)) != -1) {
+                received += n;
+                if (++reads % 16 == 0) {
+                    Thread.sleep(5); // slow: the proxy keeps finding the client's buffers full
+                }
+            }
+            assertThat(received).isEqualTo(size);
+        }
+    }
+
+    @Test
     void whatAClientSendsAndEndsBeforeTheUpstreamIsConnectedIsRelayedWithTheEnd() throws Exception {
         // The client is read while the upstream connects, here after a refused first try: its bytes and its
         // half-close arrive then, before the relay is in place, and both must still reach the upstream.

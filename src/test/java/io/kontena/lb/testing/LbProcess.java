@@ -125,16 +125,22 @@ public final class LbProcess implements AutoCloseable {
     }
 
     /**
-     * Waits for a process that {@code replacement} takes over from to end; a failure shows both logs, as either
-     * may be the one that went wrong.
+     * Waits for a process that {@code replacement} takes over from to end, and checks that it ended cleanly; a
+     * failure shows both logs, as either may be the one that went wrong.
      */
-    public static int awaitExitOfReplaced(LbProcess replaced, LbProcess replacement, Duration limit) throws Exception {
+    public static void awaitCleanExitOfReplaced(LbProcess replaced, LbProcess replacement, Duration limit)
+            throws Exception {
+        String problem;
         try {
-            return replaced.awaitExit(limit);
+            int exit = replaced.awaitExit(limit);
+            if (exit == 0) {
+                return;
+            }
+            problem = "exited with " + exit + ":\n" + replaced.log();
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "\nits replacement, pid " + replacement.pid() + ":\n"
-                    + replacement.log(), e);
+            problem = e.getMessage();
         }
+        throw new AssertionError(problem + "\nits replacement, pid " + replacement.pid() + ":\n" + replacement.log());
     }
 
     public boolean isAlive() {

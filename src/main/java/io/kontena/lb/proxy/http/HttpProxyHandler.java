@@ -314,7 +314,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         reused = false;
-        lc.connector().connect(ctx.channel().eventLoop(), e, target.service().timeouts().connect(), false,
+        lc.connector().connect(ctx.channel().eventLoop(), e, target.service().timeouts().connect(),
                 new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -8,7 +8,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -25,14 +24,14 @@ import org.slf4j.LoggerFactory;
  * Accepts a client of a TCP service: picks an upstream, connects (trying up to three upstreams), then relays
  * bytes both ways. The service is looked up when the client arrives, so a changed service applies to new
  * connections while open ones continue with the upstream they have. The client is read while the upstream
- * connects (its listener asked for a read when it accepted it): what arrives meanwhile, up to
- * {@link #EARLY_LIMIT} bytes, is sent first.
+ * connects (with epoll, its listener asked for a read when it accepted it): what arrives meanwhile, up to about
+ * {@link #EARLY_LIMIT} bytes (the check is made after each read), is sent first.
  */
 public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TcpProxyHandler.class);
     private static final int MAX_TRIES = 3;
     /** Bytes read from the client before the upstream is connected past which reading waits for the relay. */
-    static final int EARLY_LIMIT = 64 * 1024;
+    private static final int EARLY_LIMIT = 64 * 1024;
 
     private final Supplier<TcpTarget> target;
     private final UpstreamConnector connector;
@@ -116,12 +115,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         endpoint.begin();
-        connector.connectRelay(client.eventLoop(), endpoint, t.service().timeouts().connect(),
-                new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                    }
-                }).addListener(f -> {
+        connector.connectRelay(client.eventLoop(), endpoint, t.service().timeouts().connect()).addListener(f -> {
                     Channel upstream = ((io.netty.channel.ChannelFuture) f).channel();
                     if (f.isSuccess() && client.isActive()) {
                         long idle = t.service().timeouts().tunnel().toMillis();
@@ -129,11 +123,12 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
                         early.forEach(msg -> upstream.write(msg, upstream.voidPromise()));
                         early.clear();
                         upstream.flush();
-                        ctx.pipeline().remove(this);
                         Relay.join(client, upstream, endpoint::end);
                         if (clientInputShut) {
-                            client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+                            // From here, so that only the handlers after this one (the relay) see it again.
+                            ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
                         }
+                        ctx.pipeline().remove(this);
                     } else {
                         endpoint.end();
                         upstream.close();
