@@ -67,11 +67,13 @@ final class Listeners {
      * when there is one (see {@link InheritedSockets}), else on a newly bound socket. It accepts only once
      * {@link #accept} is called: until then the kernel queues the connections that arrive.
      *
+     * <p>Accepted connections stay open to write after the client ends its side (a half-close): a TCP relay passes
+     * the end on, an HTTP connection still answers what it was sent in full.
+     *
      * @param childInit sets up each accepted connection's pipeline
-     * @param halfClose accepted connections stay writable after the client ends its side (byte relays)
      * @throws ListenException when the address cannot be bound (in use, no permission)
      */
-    void open(ListenerKey key, ChannelHandler childInit, boolean halfClose) {
+    void open(ListenerKey key, ChannelHandler childInit) {
         InetSocketAddress address = new InetSocketAddress(bindAddress, key.port());
         Listener listener = new Listener(key);
         ChannelHandler tracked = new ChannelInitializer<>() {
@@ -93,7 +95,7 @@ final class Listeners {
                 .handler(ReadAtOnce.INSTANCE)
                 // TCP_NODELAY is Netty's default for its socket channels: setting it again costs a system call
                 // per connection. Auto-read is turned off by ReadAtOnce.
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClose)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(tracked);
         try {
             listener.server = inherited.bind(b, address);

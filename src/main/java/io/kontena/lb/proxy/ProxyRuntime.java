@@ -152,7 +152,7 @@ public final class ProxyRuntime implements AutoCloseable {
         wanted.forEach((key, subject) -> {
             if (!listeners.isOpen(key)) {
                 try {
-                    listeners.open(key, childInit(key), key.protocol() == ListenerKey.Protocol.TCP);
+                    listeners.open(key, childInit(key));
                     opened.add(key);
                 } catch (Listeners.ListenException e) {
                     unavailable.add(new Problem(subject, "port", Integer.toString(key.port()), e.getMessage()));

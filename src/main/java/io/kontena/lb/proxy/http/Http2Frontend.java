@@ -1,12 +1,14 @@
 package io.kontena.lb.proxy.http;
 
 import io.kontena.lb.proxy.DrainEvent;
+import io.kontena.lb.proxy.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The connection itself is read continuously while it is writable (the streams' windows bound what it can
  * hold) and closed with a GOAWAY once it has had no stream for the keep-alive time, or when its listener closes
- * ({@link DrainEvent}: a removed port, a shutdown, a hand-over): streams in progress finish first.
+ * ({@link DrainEvent}: a removed port, a shutdown, a hand-over): streams in progress finish first. A client that
+ * ends its side of the connection (a half-close) gets the GOAWAY at once, and the answers of its streams in progress.
  */
 public final class Http2Frontend {
     private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
@@ -128,6 +131,13 @@ public final class Http2Frontend {
                 if (codec.connection().numActiveStreams() == 0) {
                     ctx.close(); // through the codec, which sends GOAWAY first
                 }
+                return;
+            }
+            if (evt instanceof ChannelInputShutdownEvent) {
+                // The client ended its side: no new stream can come. Its streams in progress are still answered,
+                // so the connection stays in epoll to write (see Transport) and closes gracefully.
+                Transport.keepInEpollAfterInputEnds(ctx.channel());
+                ctx.close();
                 return;
             }
             if (evt instanceof DrainEvent) {

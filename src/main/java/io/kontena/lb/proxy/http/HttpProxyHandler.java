@@ -7,13 +7,17 @@ import io.kontena.lb.proxy.DrainEvent;
 import io.kontena.lb.proxy.HttpTarget;
 import io.kontena.lb.proxy.Relay;
 import io.kontena.lb.proxy.Route;
+import io.kontena.lb.proxy.Transport;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -52,6 +56,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Client reads go through a {@code FlowControlHandler}: each {@code read()} yields one HTTP message, so the
  * next pipelined request stays unread until the current exchange is over.
+ *
+ * <p>A client that ends its side (a half-close, as {@code nc -N} does) is answered what it sent in full, then the
+ * connection closes; see {@link #onClientInputEnded}.
  */
 public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(HttpProxyHandler.class);
@@ -71,6 +78,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private boolean readWanted;
     /** The listener closed: this connection ends after its current or next answer. */
     private boolean draining;
+    /** The client ended its side: nothing more will come than what has been read (or is queued) already. */
+    private boolean inputEnded;
 
     // The exchange in progress; request == null between exchanges.
     private HttpRequest request;
@@ -170,6 +179,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void readClient() {
         readWanted = true;
         ctx.read();
+        if (inputEnded && readWanted) {
+            clientInputExhausted(); // nothing queued answered the read, and nothing more will come
+        }
     }
 
     @Override
@@ -417,6 +429,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             // a next request, so this connection ends with the response, and the response says so.
             keepAlive = false;
         }
+        if (inputEnded && isLastRequest()) {
+            keepAlive = false; // the client ended its side: this is the last answer, and it says so
+        }
         boolean bodiless = method.equals(HttpMethod.HEAD) || code == 204 || code == 304;
         if (!bodiless && !HttpUtil.isContentLengthSet(response)) {
             if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
@@ -547,9 +562,15 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         client.replace(this, "idle", new IdleStateHandler(0, 0,
                 target.service().timeouts().tunnel().toMillis(), TimeUnit.MILLISECONDS));
         upstreamPipeline.remove(UpstreamHandler.NAME);
+        // A half-close in the tunnel is passed on as on a TCP service: each side may end its own direction first.
+        up.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
         Relay.join(clientChannel, up, e::end);
         client.remove("codec");
         upstreamPipeline.remove("codec");
+        if (inputEnded) {
+            // The client ended its side before the switch: from the handler before the relay, so only it sees it.
+            client.context("idle").fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
     }
 
     // ---- local answers and the end of an exchange -----------------------------------------------------
@@ -582,6 +603,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void respond(FullHttpResponse response) {
+        if (inputEnded && isLastRequest()) {
+            keepAlive = false;
+        }
         status = response.status().code();
         bytes = response.content().readableBytes();
         if (!keepAlive) {
@@ -627,7 +651,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof DrainEvent) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            onClientInputEnded();
+        } else if (evt instanceof DrainEvent) {
             // An idle connection is not cut (a request may be on its way): its next answer says Connection: close.
             draining = true;
             if (request != null && !responseStarted) {
@@ -645,6 +671,46 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             log.warn("client connection {} failed", ctx.channel(), cause);
         }
         ctx.close();
+    }
+
+    // ---- the client ends its side ---------------------------------------------------------------------
+
+    /**
+     * The client half-closed its connection (plain TCP, or the TCP stream under TLS ended, with or without a
+     * close_notify): what it sent in full is still answered, as by HAProxy without {@code option abortonclose}.
+     * Requests it pipelined before the end are served in turn too; the last answer says {@code Connection: close}
+     * when its head has not gone out yet, and the connection closes once it is written. A request whose body had not
+     * arrived in full can never complete: its exchange is cut as when the client leaves ({@link #channelInactive}).
+     * The decoder hands on every message complete when the input ends, so a request cut short, also one under TLS
+     * whose last record was cut, never passes for a whole one.
+     *
+     * <p>Acted on when a read finds nothing: at once when a read was pending, else once the exchange in progress
+     * wants more of the client ({@link #readClient}).
+     */
+    private void onClientInputEnded() {
+        inputEnded = true;
+        // The connection stays open for answers: keep it in epoll, before Netty drops it (see Transport).
+        Transport.keepInEpollAfterInputEnds(ctx.channel());
+        if (readWanted) {
+            readClient();
+        }
+    }
+
+    /** The client ended its side and every message it sent has been taken: what was waited for will never come. */
+    private void clientInputExhausted() {
+        readWanted = false;
+        if (request != null) {
+            ctx.close(); // the request body is incomplete: the upstream connection is closed, the access log says 499
+        } else {
+            // Between exchanges (or discarding the rest of a request answered already): close after the last answer.
+            cancelTimer();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** No request the client sent is left unread after the current one (only asked once the client's input ended). */
+    private boolean isLastRequest() {
+        return requestDone && ClientQueue.isEmpty(ctx.pipeline().get("flow"));
     }
 
     // ---- timeouts -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package io.kontena.lb.proxy.tls;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import org.slf4j.Logger;
@@ -39,6 +40,21 @@ public final class AlpnHandoff extends ApplicationProtocolNegotiationHandler {
     @Override
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) throws Exception {
         continuation.configure(ctx, protocol);
+    }
+
+    /**
+     * The client ended its side before the handshake was done (this handler leaves once it is): the handshake can
+     * never complete, so the connection closes now rather than at the handshake timeout. Listeners keep connections
+     * open after a client's half-close, for the answers to what it sent.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            log.debug("{} ended its side during the TLS handshake", ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     /** Before the hand-off only TLS can fail (no client hello, no certificate, bad handshake): close, quietly. */
