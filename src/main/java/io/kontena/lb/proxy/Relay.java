@@ -40,9 +40,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Asks a channel for more unless its input has ended. With epoll, asking then would fail the channel: Netty
-     * removes a socket whose input ended from epoll once nothing is left to watch, yet modifies it on the next
-     * read (ENOENT).
+     * Asks a channel for more unless its input has ended: there is nothing more to read then, and with epoll the
+     * ask would cost two epoll_ctl calls (Netty adds EPOLLIN, sees the end again and clears it).
      */
     private static void read(Channel ch) {
         if (!(ch instanceof DuplexChannel d) || !d.isInputShutdown()) {
@@ -77,6 +76,10 @@ public final class Relay extends ChannelInboundHandlerAdapter {
             // The sender finished: pass the half-close on once everything it sent is written. A TLS peer is closed
             // instead, with a close_notify: a bare end of its TCP stream would look like a truncation attack.
             Channel self = ctx.channel();
+            if (!(self instanceof DuplexChannel s && s.isOutputShutdown())) {
+                // It stays open for what the peer still sends it: now, before Netty drops it from epoll.
+                Transport.keepInEpollAfterInputEnds(self);
+            }
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
                 if (self instanceof DuplexChannel s && s.isOutputShutdown()) {
                     // The other direction ended first: both are done, and a close ends the peer's output as a

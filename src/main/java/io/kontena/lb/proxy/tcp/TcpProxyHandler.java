@@ -3,6 +3,7 @@ package io.kontena.lb.proxy.tcp;
 import io.kontena.lb.balance.Endpoint;
 import io.kontena.lb.proxy.Relay;
 import io.kontena.lb.proxy.TcpTarget;
+import io.kontena.lb.proxy.Transport;
 import io.kontena.lb.proxy.UpstreamConnector;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -80,6 +81,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             clientInputShut = true;
+            Transport.keepInEpollAfterInputEnds(ctx.channel()); // the answer is still to be written to it
         } else if (!(evt instanceof ChannelInputShutdownReadComplete)) {
             ctx.fireUserEventTriggered(evt);
         }
