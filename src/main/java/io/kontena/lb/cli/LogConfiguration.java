@@ -33,16 +33,15 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
         }
         ConsoleAppender<ILoggingEvent> stderr = console(context, "STDERR", ConsoleTarget.SystemErr,
                 LogLineLayout.operator());
-        ConsoleAppender<ILoggingEvent> stdout = console(context, "STDOUT", ConsoleTarget.SystemOut,
-                LogLineLayout.messageOnly());
-
-        AsyncAppender access = new AsyncAppender();
+        // made when the first access log line comes: never, with --access-log=false
+        OnFirstUseAppender<ILoggingEvent> access = new OnFirstUseAppender<>("ACCESS",
+                new java.util.function.Supplier<>() {   // not a lambda: one class fewer to spin up at start
+                    @Override
+                    public ch.qos.logback.core.Appender<ILoggingEvent> get() {
+                        return accessAppender(context);
+                    }
+                });
         access.setContext(context);
-        access.setName("ACCESS");
-        access.setQueueSize(8192);
-        access.setDiscardingThreshold(0);
-        access.setNeverBlock(true);
-        access.addAppender(stdout);
         access.start();
         Logger accessLogger = context.getLogger("access");
         accessLogger.setLevel(Level.INFO);
@@ -54,6 +53,20 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
         root.setLevel(Level.INFO);
         root.addAppender(stderr);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    private static AsyncAppender accessAppender(LoggerContext context) {
+        ConsoleAppender<ILoggingEvent> stdout = console(context, "STDOUT", ConsoleTarget.SystemOut,
+                LogLineLayout.messageOnly());
+        AsyncAppender access = new AsyncAppender();
+        access.setContext(context);
+        access.setName("ACCESS");
+        access.setQueueSize(8192);
+        access.setDiscardingThreshold(0);
+        access.setNeverBlock(true);
+        access.addAppender(stdout);
+        access.start();
+        return access;
     }
 
     private static ConsoleAppender<ILoggingEvent> console(LoggerContext context, String name, ConsoleTarget target,

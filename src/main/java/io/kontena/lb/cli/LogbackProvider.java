@@ -4,6 +4,8 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.LogbackServiceProvider;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.status.Status;
+import ch.qos.logback.core.status.StatusUtil;
 import ch.qos.logback.core.util.StatusPrinter;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.IMarkerFactory;
@@ -41,7 +43,10 @@ public final class LogbackProvider implements SLF4JServiceProvider {
         LogConfiguration configuration = new LogConfiguration();
         configuration.setContext(context);
         configuration.configure(context);
-        StatusPrinter.printInCaseOfErrorsOrWarnings(context);   // as Logback's provider does
+        // as Logback's provider does, without loading StatusPrinter (its date format) when there is nothing to say
+        if (new StatusUtil(context).getHighestLevel(0) >= Status.WARN) {
+            StatusPrinter.printInCaseOfErrorsOrWarnings(context);
+        }
         context.start();
     }
 

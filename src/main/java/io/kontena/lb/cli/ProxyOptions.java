@@ -8,7 +8,11 @@ import picocli.CommandLine.Option;
 
 /** How the data plane runs; shared by the commands that serve traffic. */
 final class ProxyOptions {
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+    /** Defaults that {@link PlainRunArguments} applies too. */
+    static final String DEFAULT_BIND = "0.0.0.0";
+    static final String DEFAULT_DRAIN_SECONDS = "30";
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = DEFAULT_BIND,
             description = "Address the listeners bind to (default: ${DEFAULT-VALUE}).")
     String bind;
 
@@ -20,7 +24,7 @@ final class ProxyOptions {
             fallbackValue = "true", description = "One line per request on stdout (default: ${DEFAULT-VALUE}).")
     boolean accessLog;
 
-    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = DEFAULT_DRAIN_SECONDS,
             description = "How long open connections may take to finish when services or upstreams are removed"
                     + " and at shutdown (default: ${DEFAULT-VALUE}).")
     int drainSeconds;

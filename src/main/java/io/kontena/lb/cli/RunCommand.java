@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs a load balancer service of a stack file for the services linked to it.",
@@ -118,8 +119,9 @@ final class RunCommand implements Callable<Integer> {
 
         // SIGTERM and SIGINT are handled here rather than by a shutdown hook, so that a clean drain exits 0.
         CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), signal -> stop.countDown());
-        Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        SignalHandler stopOnSignal = signal -> stop.countDown();
+        Signal.handle(new Signal("TERM"), stopOnSignal);
+        Signal.handle(new Signal("INT"), stopOnSignal);
         stop.await();
         log.info("stopping: no new connections; open ones have up to {} s to finish",
                 settings.drainTimeout().toSeconds());

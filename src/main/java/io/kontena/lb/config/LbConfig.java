@@ -27,6 +27,23 @@ public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<
         problems = List.copyOf(problems);
     }
 
+    /*
+     * equals and hashCode written out, as the record's own would behave: those are made on first use by
+     * java.lang.runtime.ObjectMethods out of method handles, one per component, which took some 15 ms of a
+     * one-core start for the first comparison of a configuration with the empty one.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return this == o || o instanceof LbConfig c && httpPort.equals(c.httpPort) && http.equals(c.http)
+                && tcp.equals(c.tcp) && problems.equals(c.problems) && https.equals(c.https);
+    }
+
+    @Override
+    public int hashCode() {
+        return (((httpPort.hashCode() * 31 + http.hashCode()) * 31 + tcp.hashCode()) * 31 + problems.hashCode()) * 31
+                + https.hashCode();
+    }
+
     public boolean isValid() {
         return problems.isEmpty();
     }

@@ -11,6 +11,18 @@ public record Upstream(String host, int port) {
         }
     }
 
+    // equals and hashCode written out: a record's own are bootstrapped through method handles on first use, which
+    // costs a start-up a few ms per record type (see LbConfig)
+    @Override
+    public boolean equals(Object o) {
+        return this == o || o instanceof Upstream u && port == u.port && host.equals(u.host);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * host.hashCode() + port;
+    }
+
     @Override
     public String toString() {
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;

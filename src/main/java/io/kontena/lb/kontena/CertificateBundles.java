@@ -76,11 +76,13 @@ public final class CertificateBundles {
         if (joined != null && !joined.isBlank()) {
             reader.readJoined(joined);
         }
-        new TreeMap<>(environment).forEach((name, value) -> {
+        for (Map.Entry<String, String> variable : new TreeMap<>(environment).entrySet()) {
+            String name = variable.getKey();
+            String value = variable.getValue();
             if (name.startsWith(SSL_CERT_PREFIX) && name.length() > SSL_CERT_PREFIX.length()) {
                 reader.readSingle(name, value == null ? "" : value);
             }
-        });
+        }
         TlsSettings settings = reader.settings(environment);
         return new Result(reader.certificates, settings, reader.problems, reader.warnings);
     }

@@ -52,7 +52,12 @@ final class ServiceVariables {
 
     /** Whether the environment sets any KONTENA_LB_* variable (in any letter case, to catch mistakes). */
     static boolean mentionsLb(Map<String, String> env) {
-        return env.keySet().stream().anyMatch(ServiceVariables::isLbName);
+        for (String name : env.keySet()) {
+            if (isLbName(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static ServiceSettings read(String service, Map<String, String> env, Problems problems) {

@@ -15,11 +15,16 @@ public record Stack(Optional<String> name, List<StackService> services) {
     }
 
     public Optional<StackService> service(String serviceName) {
-        return services.stream().filter(s -> s.name().equals(serviceName)).findFirst();
+        for (StackService service : services) {   // not a stream: no lambda to spin up on the start path
+            if (service.name().equals(serviceName)) {
+                return Optional.of(service);
+            }
+        }
+        return Optional.empty();
     }
 
     /** The name that {@code stack/service} links use for this stack: the part after the last '/'. */
     public Optional<String> linkName() {
-        return name.map(n -> n.substring(n.lastIndexOf('/') + 1));
+        return name.isEmpty() ? name : Optional.of(name.get().substring(name.get().lastIndexOf('/') + 1));
     }
 }

@@ -117,13 +117,15 @@ public final class StackFile {
 
     private static List<StackService> services(YamlTree tree, Map<String, Node> services) {
         List<StackService> result = new ArrayList<>();
-        services.forEach((name, node) -> {
+        for (Map.Entry<String, Node> entry : services.entrySet()) {   // not forEach: one lambda fewer to spin up
+            String name = entry.getKey();
+            Node node = entry.getValue();
             if (!SERVICE_NAME.matcher(name).matches()) {
                 throw tree.error(node, "service '" + name + "'",
                         "a service name is letters, digits, '_', '.' and '-', starting with a letter or digit");
             }
             result.add(service(tree, name, node));
-        });
+        }
         return result;
     }
 
@@ -156,8 +158,12 @@ public final class StackFile {
             }
             return env;
         }
-        tree.map(node, where, expected).forEach((key, value) -> putVariable(tree, where, value, env, key,
-                tree.textOrEmpty(value, where + ", variable " + key, "a text, number or boolean")));
+        for (Map.Entry<String, Node> variable : tree.map(node, where, expected).entrySet()) {
+            String key = variable.getKey();
+            Node value = variable.getValue();
+            putVariable(tree, where, value, env, key,
+                    tree.textOrEmpty(value, where + ", variable " + key, "a text, number or boolean"));
+        }
         return env;
     }
 

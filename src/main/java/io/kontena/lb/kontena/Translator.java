@@ -3,11 +3,11 @@ package io.kontena.lb.kontena;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.Problem;
 import java.time.Instant;
 import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Upstream;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -41,8 +41,10 @@ public final class Translator {
         this.stack = stack;
         this.lb = lb;
         this.lbNames = lbNames;
-        this.serviceNames = stack.services().stream().map(StackService::name)
-                .collect(Collectors.toCollection(LinkedHashSet::new));
+        this.serviceNames = new LinkedHashSet<>();
+        for (StackService service : stack.services()) {
+            serviceNames.add(service.name());
+        }
         this.ports = ListenPorts.of(lb, problems);
         this.claims = new PortClaims(ports);
         this.certificates = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
@@ -56,7 +58,13 @@ public final class Translator {
 
     /** The names of the stack's load balancer services, in file order. */
     public static List<String> loadBalancers(Stack stack) {
-        return stack.services().stream().filter(Translator::isLoadBalancer).map(StackService::name).toList();
+        List<String> names = new ArrayList<>();
+        for (StackService service : stack.services()) {
+            if (isLoadBalancer(service)) {
+                names.add(service.name());
+            }
+        }
+        return List.copyOf(names);
     }
 
     /**
@@ -95,17 +103,24 @@ public final class Translator {
     }
 
     private LbConfig translate() {
-        List<StackService> byName = stack.services().stream()
-                .sorted(Comparator.comparing(StackService::name)).toList();
+        // loops rather than streams on the start path: each lambda is a class the JVM spins up on first use
+        List<StackService> byName = new ArrayList<>(stack.services());
+        byName.sort((a, b) -> a.name().compareTo(b.name()));
         for (StackService service : byName) {
             if (isLoadBalancer(service)) {
                 continue;
             }
-            Optional<String> firstLb = service.links().stream()
-                    .filter(this::mayBeInThisStack).map(Link::service).filter(lbNames::contains).findFirst();
-            boolean mentionsLb = ServiceVariables.mentionsLb(service.environment());
+            Optional<String> firstLb = Optional.empty();
             // A link into another stack may well be to that stack's load balancer, which is not this one's business.
-            boolean linksElsewhere = !service.links().stream().allMatch(this::mayBeInThisStack);
+            boolean linksElsewhere = false;
+            for (Link link : service.links()) {
+                if (!mayBeInThisStack(link)) {
+                    linksElsewhere = true;
+                } else if (firstLb.isEmpty() && lbNames.contains(link.service())) {
+                    firstLb = Optional.of(link.service());
+                }
+            }
+            boolean mentionsLb = ServiceVariables.mentionsLb(service.environment());
             if (firstLb.isEmpty() && mentionsLb && !linksElsewhere) {
                 checkLinks(service);
                 problems.add(service.name(), "links", linksAsGiven(service), "the service sets KONTENA_LB_* "
@@ -121,7 +136,9 @@ public final class Translator {
         }
         LoadBalancerVariables.check(lb, problems);
         boolean httpNeeded = !http.isEmpty() || ports.publishes(PortClaims.HTTP);
-        certificates.problems().forEach(p -> problems.add(p.subject(), p.key(), p.value(), p.message()));
+        for (Problem p : certificates.problems()) {
+            problems.add(p.subject(), p.key(), p.value(), p.message());
+        }
         Optional<Https> https = certificates.certificates().isEmpty() ? Optional.empty() : Optional.of(
                 new Https(ports.listenPort(PortClaims.HTTPS), certificates.certificates(), certificates.settings(),
                         certificates.warnings()));

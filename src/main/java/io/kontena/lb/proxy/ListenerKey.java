@@ -21,6 +21,19 @@ public record ListenerKey(Protocol protocol, int port, String service) {
         return new ListenerKey(Protocol.TCP, port, port == 0 ? service : "");
     }
 
+    // equals and hashCode written out: a record's own are bootstrapped through method handles on first use, which
+    // costs a start-up a few ms per record type (see LbConfig)
+    @Override
+    public boolean equals(Object o) {
+        return this == o || o instanceof ListenerKey k && port == k.port && protocol == k.protocol
+                && service.equals(k.service);
+    }
+
+    @Override
+    public int hashCode() {
+        return (31 * protocol.hashCode() + port) * 31 + service.hashCode();
+    }
+
     @Override
     public String toString() {
         return protocol.name().toLowerCase() + ":" + port + (service.isEmpty() ? "" : "(" + service + ")");

@@ -3,6 +3,7 @@ package io.kontena.lb.proxy;
 import io.kontena.lb.balance.Endpoint;
 import io.kontena.lb.balance.UpstreamGroup;
 import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
@@ -105,18 +106,32 @@ public final class ProxyRuntime implements AutoCloseable {
      * @throws PortsUnavailable when a new listener cannot be opened; nothing of the configuration was applied
      */
     public synchronized List<Problem> apply(LbConfig config) {
+        // Loops rather than streams and lambdas here: this runs on the start path, where the JVM spins a class for
+        // each lambda on its first use.
         List<Problem> problems = new ArrayList<>();
         // Certificates first, so that a new HTTPS listener never serves without them.
-        boolean tcpTls = config.tcp().stream().anyMatch(TcpService::terminateTls);
+        boolean tcpTls = false;
+        for (TcpService s : config.tcp()) {
+            tcpTls |= s.terminateTls();
+        }
         if (tcpTls) {
             tls(); // before the TCP targets that terminate TLS are published
         }
-        config.https().ifPresent(h -> problems.addAll(tls().update(h.certificates(), h.settings(), tcpTls)));
+        if (config.https().isPresent()) {
+            Https h = config.https().get();
+            problems.addAll(tls().update(h.certificates(), h.settings(), tcpTls));
+        }
 
         Map<ListenerKey, String> wanted = new HashMap<>();
-        config.tcp().forEach(s -> wanted.put(ListenerKey.tcp(s.port(), s.name()), s.name()));
-        config.httpPort().ifPresent(port -> wanted.put(ListenerKey.http(port), "http"));
-        config.https().ifPresent(h -> wanted.put(ListenerKey.https(h.port()), "https"));
+        for (TcpService s : config.tcp()) {
+            wanted.put(ListenerKey.tcp(s.port(), s.name()), s.name());
+        }
+        if (config.httpPort().isPresent()) {
+            wanted.put(ListenerKey.http(config.httpPort().get()), "http");
+        }
+        if (config.https().isPresent()) {
+            wanted.put(ListenerKey.https(config.https().get().port()), "https");
+        }
         List<ListenerKey> opened = openNew(wanted);
 
         Map<String, HttpTarget> http = new HashMap<>();
@@ -129,13 +144,19 @@ public final class ProxyRuntime implements AutoCloseable {
                     new TcpTarget(s, group(tcpGroups, s.name(), s.upstreams(), s.balance())));
         }
         retireGroups(httpGroups, http.keySet());
-        retireGroups(tcpGroups, tcp.values().stream().map(t -> t.service().name()).collect(java.util.stream.Collectors.toSet()));
+        Set<String> tcpNames = new HashSet<>();
+        for (TcpTarget t : tcp.values()) {
+            tcpNames.add(t.service().name());
+        }
+        retireGroups(tcpGroups, tcpNames);
 
         routes = RoutingTable.build(config.http(), s -> http.get(s.name()));
         tcpTargets = Map.copyOf(tcp);
 
         // New listeners accept before old ones close, so a service that moves port is reachable throughout.
-        opened.forEach(listeners::accept);
+        for (ListenerKey key : opened) {
+            listeners.accept(key);
+        }
         for (ListenerKey key : listeners.keys()) {
             if (!wanted.containsKey(key)) {
                 listeners.close(key);
@@ -149,18 +170,21 @@ public final class ProxyRuntime implements AutoCloseable {
     private List<ListenerKey> openNew(Map<ListenerKey, String> wanted) {
         List<ListenerKey> opened = new ArrayList<>();
         List<Problem> unavailable = new ArrayList<>();
-        wanted.forEach((key, subject) -> {
+        for (Map.Entry<ListenerKey, String> wish : wanted.entrySet()) {
+            ListenerKey key = wish.getKey();
             if (!listeners.isOpen(key)) {
                 try {
                     listeners.open(key, childInit(key));
                     opened.add(key);
                 } catch (Listeners.ListenException e) {
-                    unavailable.add(new Problem(subject, "port", Integer.toString(key.port()), e.getMessage()));
+                    unavailable.add(new Problem(wish.getValue(), "port", Integer.toString(key.port()), e.getMessage()));
                 }
             }
-        });
+        }
         if (!unavailable.isEmpty()) {
-            opened.forEach(listeners::close);
+            for (ListenerKey key : opened) {
+                listeners.close(key);
+            }
             throw new PortsUnavailable(unavailable);
         }
         return opened;
@@ -208,13 +232,15 @@ public final class ProxyRuntime implements AutoCloseable {
     }
 
     private void retireGroups(Map<String, UpstreamGroup> groups, Set<String> keep) {
-        groups.entrySet().removeIf(entry -> {
-            if (keep.contains(entry.getKey())) {
-                return false;
+        for (java.util.Iterator<Map.Entry<String, UpstreamGroup>> it = groups.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, UpstreamGroup> entry = it.next();
+            if (!keep.contains(entry.getKey())) {
+                for (Endpoint e : entry.getValue().retire()) {
+                    drain(e);
+                }
+                it.remove();
             }
-            entry.getValue().retire().forEach(this::drain);
-            return true;
-        });
+        }
     }
 
     /**

@@ -4,9 +4,11 @@ import io.kontena.lb.config.HttpService;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -67,41 +69,56 @@ public final class RoutingTable<T> {
 
         for (HttpService service : services) {
             T t = target.apply(service);
+            // one route per service and prefix; loops rather than streams and lambdas, which the JVM spins a
+            // class for each on first use, at start-up
             Map<String, Route<T>> routesByPrefix = new HashMap<>();
-            Function<String, Route<T>> routeFor =
-                    prefix -> routesByPrefix.computeIfAbsent(prefix, p -> new Route<>(service, t, p));
-
-            List<String> paths = service.virtualPaths().stream()
-                    .map(RoutingTable::normalizePath).filter(p -> !p.isEmpty()).distinct().toList();
-            List<String> hosts = service.virtualHosts().stream()
-                    .map(RoutingTable::normalizeHost).filter(h -> !h.isEmpty()).distinct().toList();
+            Set<String> paths = new LinkedHashSet<>();
+            for (String path : service.virtualPaths()) {
+                String p = normalizePath(path);
+                if (!p.isEmpty()) {
+                    paths.add(p);
+                }
+            }
+            Set<String> hosts = new LinkedHashSet<>();
+            for (String host : service.virtualHosts()) {
+                String h = normalizeHost(host);
+                if (!h.isEmpty()) {
+                    hosts.add(h);
+                }
+            }
 
             for (String host : hosts) {
                 VirtualHost.Builder<T> vh = host.startsWith("*.")
-                        ? wildcard.computeIfAbsent(host.substring(1), k -> new VirtualHost.Builder<>())
-                        : exact.computeIfAbsent(host, k -> new VirtualHost.Builder<>());
+                        ? builder(wildcard, host.substring(1))
+                        : builder(exact, host);
                 if (paths.isEmpty()) {
-                    vh.addHostOnly(routeFor.apply(""));
+                    vh.addHostOnly(route(routesByPrefix, service, t, ""));
                 } else {
                     for (String path : paths) {
-                        vh.addPath(path, routeFor.apply(path));
+                        vh.addPath(path, route(routesByPrefix, service, t, path));
                     }
                 }
             }
             if (hosts.isEmpty()) {
                 for (String path : paths) {
-                    pathOnly.add(path, routeFor.apply(path));
+                    pathOnly.add(path, route(routesByPrefix, service, t, path));
                 }
                 if (paths.isEmpty() && !service.defaultService()) {
-                    pathOnly.add("/", routeFor.apply("/"));
+                    pathOnly.add("/", route(routesByPrefix, service, t, "/"));
                 }
             }
             if (service.defaultService() && fallback == null) {
-                fallback = routeFor.apply("");
+                fallback = route(routesByPrefix, service, t, "");
             }
         }
-        boolean[] wildcardLengths = new boolean[wildcard.keySet().stream().mapToInt(String::length).max().orElse(-1) + 1];
-        wildcard.keySet().forEach(k -> wildcardLengths[k.length()] = true);
+        int longestWildcard = -1;
+        for (String k : wildcard.keySet()) {
+            longestWildcard = Math.max(longestWildcard, k.length());
+        }
+        boolean[] wildcardLengths = new boolean[longestWildcard + 1];
+        for (String k : wildcard.keySet()) {
+            wildcardLengths[k.length()] = true;
+        }
         return new RoutingTable<>(
                 new RegionMap<>(buildAll(exact), true),
                 wildcard.isEmpty() ? null : new RegionMap<>(buildAll(wildcard), true),
@@ -190,8 +207,28 @@ public final class RoutingTable<T> {
 
     private static <T> Map<String, VirtualHost<T>> buildAll(Map<String, VirtualHost.Builder<T>> builders) {
         Map<String, VirtualHost<T>> built = new HashMap<>(builders.size() * 2);
-        builders.forEach((k, b) -> built.put(k, b.build()));
+        for (Map.Entry<String, VirtualHost.Builder<T>> e : builders.entrySet()) {
+            built.put(e.getKey(), e.getValue().build());
+        }
         return built;
+    }
+
+    private static <T> VirtualHost.Builder<T> builder(Map<String, VirtualHost.Builder<T>> builders, String host) {
+        VirtualHost.Builder<T> b = builders.get(host);
+        if (b == null) {
+            b = new VirtualHost.Builder<>();
+            builders.put(host, b);
+        }
+        return b;
+    }
+
+    private static <T> Route<T> route(Map<String, Route<T>> routes, HttpService service, T target, String prefix) {
+        Route<T> r = routes.get(prefix);
+        if (r == null) {
+            r = new Route<>(service, target, prefix);
+            routes.put(prefix, r);
+        }
+        return r;
     }
 
     /** Host keys take the same normal form as request hosts, so "Example.COM." and "example.com" are one key. */

@@ -11,7 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,12 +75,16 @@ public final class ConfigWatcher {
         List<Problem> problems = new ArrayList<>(next.problems());
         problems.addAll(certificateProblems);
         if (!problems.equals(lastProblems)) {
-            problems.forEach(p -> log.warn("rejected: {}", p));
+            for (Problem p : problems) {
+                log.warn("rejected: {}", p);
+            }
         }
         lastProblems = List.copyOf(problems);
-        List<Problem> warnings = next.https().map(Https::warnings).orElse(List.of());
+        List<Problem> warnings = next.https().isPresent() ? next.https().get().warnings() : List.of();
         if (!warnings.equals(lastWarnings)) {
-            warnings.forEach(w -> log.warn("certificate: {}", w));
+            for (Problem w : warnings) {
+                log.warn("certificate: {}", w);
+            }
         }
         lastWarnings = warnings;
     }
@@ -104,23 +107,32 @@ public final class ConfigWatcher {
      * {@code unavailable}: a TCP service falls back to its last good version, HTTP and HTTPS to their last port.
      */
     private LbConfig keepLastGood(LbConfig snapshot, List<Problem> unavailable) {
+        // loops rather than streams and lambdas: this runs on the start path, where the JVM spins a class for
+        // each lambda on its first use
         Set<String> rejected = new HashSet<>();
-        snapshot.problems().forEach(p -> rejected.add(p.subject()));
+        for (Problem p : snapshot.problems()) {
+            rejected.add(p.subject());
+        }
         List<HttpService> http = new ArrayList<>(snapshot.http());
         for (HttpService old : applied.http()) {
-            if (rejected.contains(old.name()) && !contains(http, old.name(), HttpService::name)) {
+            if (rejected.contains(old.name()) && !containsHttp(http, old.name())) {
                 http.add(old);
             }
         }
-        List<TcpService> tcp = new ArrayList<>(snapshot.tcp());
-        tcp.removeIf(s -> unavailable(unavailable, s.name(), s.port()));
+        List<TcpService> tcp = new ArrayList<>();
         Set<Integer> ports = new HashSet<>();
-        tcp.forEach(s -> ports.add(s.port()));
-        snapshot.httpPort().ifPresent(ports::add);
+        for (TcpService s : snapshot.tcp()) {
+            if (!unavailable(unavailable, s.name(), s.port())) {
+                tcp.add(s);
+                ports.add(s.port());
+            }
+        }
+        if (snapshot.httpPort().isPresent()) {
+            ports.add(snapshot.httpPort().get());
+        }
         for (TcpService old : applied.tcp()) {
-            boolean failed = rejected.contains(old.name())
-                    || unavailable.stream().anyMatch(p -> p.subject().equals(old.name()));
-            if (failed && !contains(tcp, old.name(), TcpService::name)
+            boolean failed = rejected.contains(old.name()) || hasSubject(unavailable, old.name());
+            if (failed && !containsTcp(tcp, old.name())
                     && (old.port() == 0 || !ports.contains(old.port()))) {
                 tcp.add(old);
             }
@@ -150,11 +162,38 @@ public final class ConfigWatcher {
     }
 
     private static boolean unavailable(List<Problem> unavailable, String subject, int port) {
-        return unavailable.stream()
-                .anyMatch(p -> p.subject().equals(subject) && p.value().equals(Integer.toString(port)));
+        for (Problem p : unavailable) {
+            if (p.subject().equals(subject) && p.value().equals(Integer.toString(port))) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    private static <T> boolean contains(List<T> list, String name, Function<T, String> nameOf) {
-        return list.stream().anyMatch(s -> nameOf.apply(s).equals(name));
+    private static boolean hasSubject(List<Problem> problems, String subject) {
+        for (Problem p : problems) {
+            if (p.subject().equals(subject)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean containsHttp(List<HttpService> services, String name) {
+        for (HttpService s : services) {
+            if (s.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean containsTcp(List<TcpService> services, String name) {
+        for (TcpService s : services) {
+            if (s.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

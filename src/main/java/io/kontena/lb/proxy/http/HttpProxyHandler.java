@@ -42,7 +42,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -73,6 +72,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private InetAddress clientAddress;
     private String clientIp;
     private String localPort;
+    /** X-Forwarded-For, -Proto and -Port for a request that has none of them; made at the first such request. */
+    private HttpHeaders forwarded;
     private boolean firstRequest = true;
     private boolean discarding;
     private boolean readWanted;
@@ -90,6 +91,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private List<Endpoint> tried = List.of();
     private Endpoint endpoint;
     private Channel upstream;
+    private UpstreamHandler upstreamHandler;
     private boolean reused;
     private boolean forceNew;
     private boolean hasBody;
@@ -155,7 +157,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         clientIp = clientAddress.getHostAddress();
         localPort = Integer.toString(((InetSocketAddress) ctx.channel().localAddress()).getPort());
         pool = lc.pools().of(ctx.channel().eventLoop());
-        waitForRequest(lc.requestTimeout());
+        waitForRequest(lc.requestTimeout(), System.nanoTime());
         readClient();
     }
 
@@ -207,9 +209,11 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         originalUri = req.uri();
         clientVersion = req.protocolVersion();
         startNanos = System.nanoTime();
-        keepAlive = HttpUtil.isKeepAlive(req) && !draining;
-        hasBody = HttpUtil.isTransferEncodingChunked(req) || HttpUtil.getContentLength(req, 0L) > 0;
-        upgrade = ProxyHeaders.isUpgrade(req);
+        HttpHeaders headers = req.headers();
+        int present = ProxyHeaders.scan(headers);
+        keepAlive = ProxyHeaders.isKeepAlive(req, present) && !draining;
+        hasBody = ProxyHeaders.hasBody(req, present);
+        upgrade = ProxyHeaders.isUpgrade(req, present);
         requestDone = false;
         bodySent = false;
         responseStarted = false;
@@ -234,18 +238,21 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             respondLocal(HttpResponseStatus.NOT_IMPLEMENTED, "CONNECT is not served by a load balancer.");
             return;
         }
-        if (hasSecondValue(req.headers(), HttpHeaderNames.HOST)) {
+        if ((present & ProxyHeaders.HOSTS) != 0) {
             // The upstream might pick another of them than routing did (RFC 9112, section 3.2).
             keepAlive = false;
             respondLocal(HttpResponseStatus.BAD_REQUEST, "The request has more than one Host header.");
             return;
         }
         String authority = Route.authority(originalUri);
+        String host;
         if (authority != null) {
             // An absolute-form target names the host; the Host header is replaced by it (RFC 9112, section 3.2.2).
-            req.headers().set(HttpHeaderNames.HOST, authority);
+            headers.set(HttpHeaderNames.HOST, authority);
+            host = authority;
+        } else {
+            host = (present & ProxyHeaders.HOST) == 0 ? null : headers.get(HttpHeaderNames.HOST);
         }
-        String host = req.headers().get(HttpHeaderNames.HOST);
         if (host == null && clientVersion.equals(HttpVersion.HTTP_1_1)) {
             respondLocal(HttpResponseStatus.BAD_REQUEST, "The request has no Host header.");
             return;
@@ -263,19 +270,13 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             respond(LocalResponses.redirect(location, 302));
             return;
         }
-        ProxyHeaders.toUpstream(req, route.forwardUri(originalUri), upgrade, clientIp, lc.scheme(), localPort,
-                service.headers());
-        startExchangeTimer();
-        connectUpstream();
-    }
-
-    private static boolean hasSecondValue(HttpHeaders headers, CharSequence name) {
-        Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(name);
-        if (!values.hasNext()) {
-            return false;
+        if (forwarded == null) {
+            forwarded = ProxyHeaders.forwarded(clientIp, lc.scheme(), localPort);
         }
-        values.next();
-        return values.hasNext();
+        ProxyHeaders.toUpstream(req, present, host, route.forwardUri(originalUri), upgrade, clientIp, lc.scheme(),
+                localPort, forwarded, service.headers());
+        startExchangeTimer(startNanos);
+        connectUpstream(startNanos);
     }
 
     private void onRequestContent(HttpContent content) {
@@ -291,14 +292,15 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        lastActivity = System.nanoTime();
+        long now = System.nanoTime();
+        lastActivity = now;
         if (content.content().isReadable()) {
             bodySent = true;
         }
         if (last) {
             requestDone = true;
             // From now on the upstream is the one awaited: its (server) time limit applies.
-            startExchangeTimer();
+            startExchangeTimer(now);
         }
         headFlushPending = false;
         upstream.writeAndFlush(content, upstream.voidPromise());
@@ -309,7 +311,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     // ---- upstream connection ---------------------------------------------------------------------------
 
-    private void connectUpstream() {
+    /** @param now the current {@link System#nanoTime()} */
+    private void connectUpstream(long now) {
         Endpoint e = target.group().select(clientAddress, tried);
         if (e == null) {
             respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE, tried.isEmpty()
@@ -319,7 +322,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         endpoint = e;
         e.begin();
-        Channel pooled = forceNew ? null : pool.acquire(e, hasBody ? FRESH_NANOS : Long.MAX_VALUE);
+        UpstreamHandler pooled = forceNew ? null : pool.acquire(e, hasBody ? FRESH_NANOS : Long.MAX_VALUE, now);
         if (pooled != null) {
             reused = true;
             attach(pooled);
@@ -343,7 +346,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (f.isSuccess()) {
-            attach(f.channel());
+            attach(UpstreamHandler.of(f.channel()));
             return;
         }
         e.end();
@@ -354,16 +357,18 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         next.add(e);
         tried = next;
         if (tried.size() < MAX_TRIES) {
-            connectUpstream();
+            connectUpstream(System.nanoTime());
         } else {
             respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "No upstream of service " + target.service().name() + " answered.");
         }
     }
 
-    private void attach(Channel ch) {
+    private void attach(UpstreamHandler handler) {
+        Channel ch = handler.channel();
         upstream = ch;
-        UpstreamHandler.of(ch).own(this);
+        upstreamHandler = handler;
+        handler.own(this);
         ch.write(request, ch.voidPromise());
         if (requestDone) {
             // A retry after a pooled connection failed: the (empty) end of the request was already consumed.
@@ -390,7 +395,6 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     // ---- responses -------------------------------------------------------------------------------------
 
     void onUpstreamRead(Object msg) {
-        lastActivity = System.nanoTime();
         if (msg instanceof HttpResponse response) {
             onResponseHead(response);
         }
@@ -423,7 +427,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         responseStarted = true;
         status = code;
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        int present = ProxyHeaders.scan(response.headers());
+        upstreamKeepAlive = ProxyHeaders.isKeepAlive(response, present);
         if (!requestDone) {
             // The upstream answers before the whole request arrived: the rest of it cannot be told apart from
             // a next request, so this connection ends with the response, and the response says so.
@@ -433,7 +438,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             keepAlive = false; // the client ended its side: this is the last answer, and it says so
         }
         boolean bodiless = method.equals(HttpMethod.HEAD) || code == 204 || code == 304;
-        if (!bodiless && !HttpUtil.isContentLengthSet(response)) {
+        if (!bodiless && (present & ProxyHeaders.CONTENT_LENGTH) == 0) {
             if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
                 // An HTTP/1.0 client knows no chunks: the end of the body is the end of the connection.
                 response.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
@@ -443,7 +448,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 HttpUtil.setTransferEncodingChunked(response, true);
             }
         }
-        ProxyHeaders.toClient(response, keepAlive, target.service().headers());
+        ProxyHeaders.toClient(response, present, keepAlive, target.service().headers());
         if (keepAlive && clientVersion.equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
@@ -481,20 +486,27 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             // from a next request, so this connection ends with the response.
             keepAlive = false;
         }
-        ChannelFuture written = ctx.writeAndFlush(content);
-        Channel up = upstream;
+        // A connection that stays open has nothing to wait for: no promise is made for it.
+        ChannelFuture written = keepAlive ? null : ctx.writeAndFlush(content);
+        if (written == null) {
+            ctx.writeAndFlush(content, ctx.voidPromise());
+        }
+        UpstreamHandler up = upstreamHandler;
         Endpoint e = endpoint;
         detachUpstream();
+        long now = System.nanoTime();
         if (requestDone && upstreamKeepAlive) {
-            pool.release(e, up);
+            pool.release(e, up, now);
         } else {
-            up.close();
+            up.channel().close();
         }
-        logAccess(e);
-        endExchange(written);
+        logAccess(e, now);
+        endExchange(written, now);
     }
 
     void onUpstreamReadComplete() {
+        // Once per read batch rather than per message: the timer cannot fire in the middle of a batch.
+        lastActivity = System.nanoTime();
         ctx.flush();
         if (upstream != null && ctx.channel().isWritable()) {
             upstream.read();
@@ -520,7 +532,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 // A kept-alive connection the upstream had just closed, and a request without a body that was
                 // read in full: it can safely go again, on a new connection.
                 forceNew = true;
-                connectUpstream();
+                connectUpstream(System.nanoTime());
                 return;
             }
             e.recordFailure();
@@ -537,17 +549,19 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void detachUpstream() {
-        UpstreamHandler.of(upstream).own(null);
+        upstreamHandler.own(null);
         endpoint.end();
         upstream = null;
+        upstreamHandler = null;
         endpoint = null;
     }
 
     private void switchToTunnel() {
         Channel up = upstream;
         Endpoint e = endpoint;
-        UpstreamHandler.of(up).own(null);
+        upstreamHandler.own(null);
         upstream = null;
+        upstreamHandler = null;
         endpoint = null;
         ctx.flush();
         logAccess(e);
@@ -613,15 +627,17 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         discarding = !requestDone;
         ChannelFuture written = ctx.writeAndFlush(response);
-        logAccess(null);
-        endExchange(written);
+        long now = System.nanoTime();
+        logAccess(null, now);
+        endExchange(written, now);
     }
 
-    private void endExchange(ChannelFuture written) {
+    /** @param written the last write, null when the connection is kept alive */
+    private void endExchange(ChannelFuture written, long now) {
         request = null;
         target = null;
         if (keepAlive) {
-            waitForRequest(lc.keepAlive());
+            waitForRequest(lc.keepAlive(), now);
             readClient();
         } else {
             cancelTimer();
@@ -715,14 +731,14 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     // ---- timeouts -------------------------------------------------------------------------------------
 
-    private void waitForRequest(Duration limit) {
+    private void waitForRequest(Duration limit, long now) {
         waitingForRequest = true;
-        waitDeadline = System.nanoTime() + limit.toNanos();
+        waitDeadline = now + limit.toNanos();
         arm(waitDeadline);
     }
 
-    private void startExchangeTimer() {
-        lastActivity = System.nanoTime();
+    private void startExchangeTimer(long now) {
+        lastActivity = now;
         arm(lastActivity + currentLimit());
     }
 
@@ -795,10 +811,16 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     // ---- access log -----------------------------------------------------------------------------------
 
     private void logAccess(Endpoint e) {
+        if (lc.accessLog()) {
+            logAccess(e, System.nanoTime());
+        }
+    }
+
+    private void logAccess(Endpoint e, long now) {
         if (!lc.accessLog()) {
             return;
         }
-        long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos);
+        long micros = TimeUnit.NANOSECONDS.toMicros(now - startNanos);
         access.info("{} \"{} {} {}\" {} {} {} {} {}.{}ms", clientIp, method, originalUri, clientVersion,
                 target == null ? "-" : target.service().name(), e == null ? "-" : e.upstream(), status, bytes,
                 micros / 1000, String.format("%03d", micros % 1000));

@@ -14,13 +14,25 @@ import io.netty.util.ReferenceCountUtil;
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     static final String NAME = "upstream";
 
+    private Channel channel;
     private HttpProxyHandler owner;
     private UpstreamPool pool;
     private Endpoint endpoint;
     private long idleSince;
 
+    /** Looked up by name once, when a new connection is attached; afterwards its users keep the handler. */
     static UpstreamHandler of(Channel ch) {
         return (UpstreamHandler) ch.pipeline().get(NAME);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    /** The upstream connection this handler ends the pipeline of. */
+    Channel channel() {
+        return channel;
     }
 
     void own(HttpProxyHandler exchange) {
@@ -29,11 +41,11 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         endpoint = null;
     }
 
-    void idle(UpstreamPool idlePool, Endpoint idleEndpoint) {
+    void idle(UpstreamPool idlePool, Endpoint idleEndpoint, long now) {
         owner = null;
         pool = idlePool;
         endpoint = idleEndpoint;
-        idleSince = System.nanoTime();
+        idleSince = now;
     }
 
     long idleSince() {
@@ -86,7 +98,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         if (pool != null) {
             UpstreamPool p = pool;
             pool = null;
-            p.discard(endpoint, ctx.channel());
+            p.discard(endpoint, this);
         } else {
             ctx.close();
         }

@@ -9,14 +9,15 @@ import java.util.Map;
 
 /**
  * Idle keep-alive connections to upstreams, one pool per event loop: only that loop's thread touches it,
- * so taking and giving back a connection needs no lock.
+ * so taking and giving back a connection needs no lock. A connection is held as the {@link UpstreamHandler}
+ * at the end of its pipeline, which knows its channel, so neither side has to look the handler up by name.
  */
 public final class UpstreamPool {
     /** Enough for bursts; past it a connection is closed rather than kept idle. */
     private static final int MAX_IDLE_PER_ENDPOINT = 512;
 
     private final EventLoop loop;
-    private final Map<Endpoint, ArrayDeque<Channel>> idle = new HashMap<>();
+    private final Map<Endpoint, ArrayDeque<UpstreamHandler>> idle = new HashMap<>();
 
     public UpstreamPool(EventLoop loop) {
         this.loop = loop;
@@ -27,55 +28,62 @@ public final class UpstreamPool {
      * closed by the upstream meanwhile), or null.
      *
      * @param maxIdleNanos skip connections idle longer than this (they are more likely to be closing)
+     * @param now          the current {@link System#nanoTime()}
      */
-    Channel acquire(Endpoint endpoint, long maxIdleNanos) {
-        ArrayDeque<Channel> channels = idle.get(endpoint);
-        if (channels == null) {
+    UpstreamHandler acquire(Endpoint endpoint, long maxIdleNanos, long now) {
+        ArrayDeque<UpstreamHandler> handlers = idle.get(endpoint);
+        if (handlers == null) {
             return null;
         }
-        long now = System.nanoTime();
-        Channel ch;
-        while ((ch = channels.pollLast()) != null) {
-            UpstreamHandler handler = UpstreamHandler.of(ch);
-            if (ch.isActive() && now - handler.idleSince() <= maxIdleNanos) {
-                return ch;
-            }
-            if (ch.isActive()) {
+        UpstreamHandler handler;
+        while ((handler = handlers.pollLast()) != null) {
+            if (handler.channel().isActive()) {
+                if (now - handler.idleSince() <= maxIdleNanos) {
+                    return handler;
+                }
                 // Too old for this request; keep it for one that can be retried safely.
-                channels.addFirst(ch);
+                handlers.addFirst(handler);
                 return null;
             }
         }
         return null;
     }
 
-    /** Takes back a connection whose exchange ended cleanly, or closes it when it should not be kept. */
-    void release(Endpoint endpoint, Channel ch) {
+    /**
+     * Takes back a connection whose exchange ended cleanly, or closes it when it should not be kept.
+     *
+     * @param now the current {@link System#nanoTime()}: the connection is idle from then on
+     */
+    void release(Endpoint endpoint, UpstreamHandler handler, long now) {
+        Channel ch = handler.channel();
         if (endpoint.isDraining() || !ch.isActive()) {
             ch.close(); // before any lookup: a removed endpoint must not get a new (never emptied) entry
             return;
         }
-        ArrayDeque<Channel> channels = idle.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
-        if (channels.size() >= MAX_IDLE_PER_ENDPOINT) {
+        ArrayDeque<UpstreamHandler> handlers = idle.get(endpoint);
+        if (handlers == null) {
+            handlers = new ArrayDeque<>();
+            idle.put(endpoint, handlers);
+        } else if (handlers.size() >= MAX_IDLE_PER_ENDPOINT) {
             ch.close();
             return;
         }
-        UpstreamHandler.of(ch).idle(this, endpoint);
-        channels.addLast(ch);
+        handler.idle(this, endpoint, now);
+        handlers.addLast(handler);
         // A pending read lets the pool see the upstream close the idle connection.
         ch.read();
     }
 
     /** An idle connection closed or sent something unasked: it is no longer usable. */
-    void discard(Endpoint endpoint, Channel ch) {
-        ArrayDeque<Channel> channels = idle.get(endpoint);
-        if (channels != null) {
-            channels.remove(ch);
-            if (channels.isEmpty()) {
+    void discard(Endpoint endpoint, UpstreamHandler handler) {
+        ArrayDeque<UpstreamHandler> handlers = idle.get(endpoint);
+        if (handlers != null) {
+            handlers.remove(handler);
+            if (handlers.isEmpty()) {
                 idle.remove(endpoint);
             }
         }
-        ch.close();
+        handler.channel().close();
     }
 
     /** Closes the idle connections to an endpoint that was removed; runs on the pool's loop. */
@@ -84,14 +92,14 @@ public final class UpstreamPool {
             loop.execute(() -> closeIdle(endpoint));
             return;
         }
-        ArrayDeque<Channel> channels = idle.remove(endpoint);
-        if (channels != null) {
-            channels.forEach(Channel::close);
+        ArrayDeque<UpstreamHandler> handlers = idle.remove(endpoint);
+        if (handlers != null) {
+            handlers.forEach(h -> h.channel().close());
         }
     }
 
     int idleCount(Endpoint endpoint) {
-        ArrayDeque<Channel> channels = idle.get(endpoint);
-        return channels == null ? 0 : channels.size();
+        ArrayDeque<UpstreamHandler> handlers = idle.get(endpoint);
+        return handlers == null ? 0 : handlers.size();
     }
 }
