@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.Upstream;
+import io.kontena.lb.testing.H2Client;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
 import io.kontena.lb.testing.TestCertificates;
+import io.netty.channel.socket.DuplexChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -16,6 +18,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -253,6 +256,21 @@ class HttpHalfCloseTest {
         try (Socket s = connect(lb.httpsPort())) {
             s.shutdownOutput();
             assertEndsWithin(s.getInputStream(), 2_000); // not at the handshake timeout
+        }
+    }
+
+    @Test
+    void anHttp2ClientThatEndsItsSideGetsItsStreamAnsweredAGoAwayAndTheEnd() throws Exception {
+        lb.serveHttps(List.of(CERTIFICATE), http("web", List.of(), List.of(), lb.whoami("web-1")));
+        try (H2Client c = new H2Client(lb.httpsPort(), "www.example.com")) {
+            // Small enough for the stream's first window: the client can send no WINDOW_UPDATE any more.
+            H2Client.Exchange e = c.open("GET", "www.example.com", "/?size=30000", Map.of(), true);
+            ((DuplexChannel) c.channel()).shutdownOutput().sync();
+            H2Client.Response r = e.response().get(5, TimeUnit.SECONDS);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.length()).isEqualTo(30000);
+            assertThat(c.channel().closeFuture().await(2, TimeUnit.SECONDS)).as("closed").isTrue();
+            assertThat(c.goAway()).isNotNull();
         }
     }
 
