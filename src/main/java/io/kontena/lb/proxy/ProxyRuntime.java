@@ -364,6 +364,11 @@ public final class ProxyRuntime implements AutoCloseable {
         close();
     }
 
+    /** The event loops serving connections (tests hold them busy to line events up). */
+    EventLoopGroup eventLoops() {
+        return loops;
+    }
+
     /** Client connections currently open, including those of closed listeners that still drain. */
     public synchronized int openConnections() {
         return listeners.connectionCount();

@@ -14,6 +14,7 @@ import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
+import java.nio.channels.NotYetConnectedException;
 
 /**
  * Relays bytes from its channel to a peer: TCP services and upgraded (WebSocket) HTTP connections.
@@ -107,14 +108,15 @@ public final class Relay extends ChannelInboundHandlerAdapter {
      * Ends a channel's output; everything written to it is flushed already and nothing more will be. Netty's
      * shutdownOutput builds an exception with a stack trace each time, to fail writes that might come later: at a
      * high connection rate about 3% of the event loop's time. A socket of the epoll transport is shut directly
-     * (its channel reads the state from the socket).
+     * (its channel reads the state from the socket). A socket its peer reset already fails with ENOTCONN, which
+     * Netty reports as a NotYetConnectedException, not an IOException: the channel closes either way.
      */
     private static ChannelFuture shutdownOutput(DuplexChannel ch) {
         if (ch instanceof UnixChannel unix && unix.fd() instanceof Socket socket) {
             try {
                 socket.shutdown(false, true);
                 return ch.newSucceededFuture();
-            } catch (IOException e) {
+            } catch (IOException | NotYetConnectedException e) {
                 ch.close();
                 return ch.newFailedFuture(e);
             }

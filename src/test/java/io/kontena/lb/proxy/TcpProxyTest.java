@@ -3,6 +3,9 @@ package io.kontena.lb.proxy;
 import static io.kontena.lb.testing.ProxyFixture.tcp;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.testing.ProxyFixture;
@@ -16,10 +19,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /** TCP services over real sockets. */
 class TcpProxyTest {
@@ -196,6 +201,60 @@ class TcpProxyTest {
                 Thread.sleep(1);
             }
             assertThat(received).containsExactly("late words");
+        }
+    }
+
+    @Test
+    void aClientGoneWhenTheUpstreamEndsIsClosedQuietly() throws Exception {
+        // The upstream ends its side and then the client resets, both while the event loops are busy: the loop sees
+        // the upstream's end first, and passing it on finds the client's socket gone (ENOTCONN). That closes the
+        // pair; it is no error to log.
+        CountDownLatch upstreamEnds = new CountDownLatch(1);
+        RawServer up = lb.closeAfter(new RawServer((s, in, out) -> {
+            line(in);
+            out.write(new byte[4096]);
+            out.flush();
+            awaitQuietly(upstreamEnds);
+        }));
+        lb.serve(List.of(), List.of(tcp("svc", Balance.ROUND_ROBIN, List.of(at(up)))));
+        Socket client = connect("svc");
+        client.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
+        client.getInputStream().readNBytes(64);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        rootLogger().addAppender(logged);
+        try {
+            List<io.netty.util.concurrent.EventExecutor> loops = new ArrayList<>();
+            lb.runtime().eventLoops().forEach(loops::add);
+            CountDownLatch busy = new CountDownLatch(loops.size());
+            CountDownLatch release = new CountDownLatch(1);
+            loops.forEach(loop -> loop.execute(() -> {
+                busy.countDown();
+                awaitQuietly(release);
+            }));
+            busy.await();
+            upstreamEnds.countDown();
+            Thread.sleep(100);
+            client.setSoLinger(true, 0);
+            client.close(); // a reset: the rest of the answer is unread
+            Thread.sleep(100);
+            release.countDown();
+            awaitOpenConnections(0);
+        } finally {
+            rootLogger().detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).isEmpty();
+    }
+
+    private static ch.qos.logback.classic.Logger rootLogger() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
