@@ -50,21 +50,7 @@ public final class Main implements Runnable {
             // (or paranoid) turns it back on.
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
-        RunCommand plain = PlainRunArguments.parse(args);
-        System.exit(plain != null ? execute(plain) : commandLineFor(args).execute(args));
-    }
-
-    /**
-     * Runs a {@code run} command read by {@link PlainRunArguments}, as picocli's execute would: its result is the
-     * exit status, and an exception is one line on stderr (see {@link OneLineErrors}) and exit status 2.
-     */
-    static int execute(RunCommand run) {
-        try {
-            return run.call();
-        } catch (Exception e) {
-            System.err.println(OneLineErrors.line(e));
-            return 2;
-        }
+        System.exit(commandLineFor(args).execute(args));
     }
 
     /** The configured command line with every subcommand. */
@@ -137,12 +123,8 @@ public final class Main implements Runnable {
     static final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-            cli.getErr().println(line(e));
+            cli.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 2;
-        }
-
-        static String line(Exception e) {
-            return "error: " + (e.getMessage() == null ? e.toString() : e.getMessage());
         }
     }
 }

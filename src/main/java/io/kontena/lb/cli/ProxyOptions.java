@@ -8,11 +8,7 @@ import picocli.CommandLine.Option;
 
 /** How the data plane runs; shared by the commands that serve traffic. */
 final class ProxyOptions {
-    /** Defaults that {@link PlainRunArguments} applies too. */
-    static final String DEFAULT_BIND = "0.0.0.0";
-    static final String DEFAULT_DRAIN_SECONDS = "30";
-
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = DEFAULT_BIND,
+    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
             description = "Address the listeners bind to (default: ${DEFAULT-VALUE}).")
     String bind;
 
@@ -24,7 +20,7 @@ final class ProxyOptions {
             fallbackValue = "true", description = "One line per request on stdout (default: ${DEFAULT-VALUE}).")
     boolean accessLog;
 
-    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = DEFAULT_DRAIN_SECONDS,
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
             description = "How long open connections may take to finish when services or upstreams are removed"
                     + " and at shutdown (default: ${DEFAULT-VALUE}).")
     int drainSeconds;
