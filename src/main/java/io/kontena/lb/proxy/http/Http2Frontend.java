@@ -14,7 +14,6 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -29,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * HTTP/2 client connections (negotiated by ALPN on TLS listeners), proxied to HTTP/1.1 upstreams.
  *
  * <p>Each stream is a child channel on the connection's event loop with the same {@link FlowControlHandler} and
- * {@link HttpProxyHandler} as an HTTP/1.x connection, behind a codec that turns frames into HTTP/1.x messages and
- * an {@link Http2StreamAdapter}. So routing, header rules, retries, limits, timeouts, upstream pooling and the
+ * {@link HttpProxyHandler} as an HTTP/1.x connection, behind an {@link Http2StreamCodec} that turns frames into
+ * HTTP/1.x messages and back. So routing, header rules, retries, limits, timeouts, upstream pooling and the
  * access log are the same for both. A stream's writability follows its flow-control window, so a client that
  * reads slowly stops the reads from its upstream, as on HTTP/1.x; request bodies are read from a stream only as its
  * upstream takes them, and the client gets more window only for what was read.
@@ -54,7 +53,7 @@ public final class Http2Frontend {
      */
     static final Duration GRACEFUL_CLOSE = Duration.ofSeconds(30);
 
-    private static final ChannelHandler FRAMES_TO_MESSAGES = new Http2StreamFrameToHttpObjectCodec(true);
+    private static final ChannelHandler FRAMES_TO_MESSAGES = new Http2StreamCodec();
 
     private Http2Frontend() {
     }
@@ -77,7 +76,6 @@ public final class Http2Frontend {
                 // Reads are asked for by the proxy handler, one message at a time, as on HTTP/1.x.
                 ch.config().setAutoRead(false);
                 ch.pipeline().addLast("codec", FRAMES_TO_MESSAGES);
-                ch.pipeline().addLast("exchange", new Http2StreamAdapter());
                 ch.pipeline().addLast("flow", new FlowControlHandler());
                 ch.pipeline().addLast("proxy", new HttpProxyHandler(lc));
             }
