@@ -103,7 +103,8 @@ public final class Translator {
     }
 
     private LbConfig translate() {
-        // loops rather than streams on the start path: each lambda is a class the JVM spins up on first use
+        // loops rather than streams on the start path: each lambda is a class the JVM spins up on first use (the
+        // comparator is the one kept, for clarity)
         List<StackService> byName = new ArrayList<>(stack.services());
         byName.sort((a, b) -> a.name().compareTo(b.name()));
         for (StackService service : byName) {

@@ -114,16 +114,22 @@ public final class ConfigWatcher {
             rejected.add(p.subject());
         }
         List<HttpService> http = new ArrayList<>(snapshot.http());
+        Set<String> httpNames = new HashSet<>();
+        for (HttpService s : http) {
+            httpNames.add(s.name());
+        }
         for (HttpService old : applied.http()) {
-            if (rejected.contains(old.name()) && !containsHttp(http, old.name())) {
+            if (rejected.contains(old.name()) && httpNames.add(old.name())) {
                 http.add(old);
             }
         }
         List<TcpService> tcp = new ArrayList<>();
+        Set<String> tcpNames = new HashSet<>();
         Set<Integer> ports = new HashSet<>();
         for (TcpService s : snapshot.tcp()) {
             if (!unavailable(unavailable, s.name(), s.port())) {
                 tcp.add(s);
+                tcpNames.add(s.name());
                 ports.add(s.port());
             }
         }
@@ -132,9 +138,10 @@ public final class ConfigWatcher {
         }
         for (TcpService old : applied.tcp()) {
             boolean failed = rejected.contains(old.name()) || hasSubject(unavailable, old.name());
-            if (failed && !containsTcp(tcp, old.name())
+            if (failed && !tcpNames.contains(old.name())
                     && (old.port() == 0 || !ports.contains(old.port()))) {
                 tcp.add(old);
+                tcpNames.add(old.name());
             }
         }
         Optional<Integer> httpPort = snapshot.httpPort();
@@ -173,24 +180,6 @@ public final class ConfigWatcher {
     private static boolean hasSubject(List<Problem> problems, String subject) {
         for (Problem p : problems) {
             if (p.subject().equals(subject)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean containsHttp(List<HttpService> services, String name) {
-        for (HttpService s : services) {
-            if (s.name().equals(name)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean containsTcp(List<TcpService> services, String name) {
-        for (TcpService s : services) {
-            if (s.name().equals(name)) {
                 return true;
             }
         }
