@@ -226,7 +226,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         status = 0;
         bytes = 0;
 
-        // HTTP/2 requests come from streams, marked by their adapter; an HTTP/1.x connection speaks only HTTP/1.x.
+        // HTTP/2 requests come from streams, marked by their codec; an HTTP/1.x connection speaks only HTTP/1.x.
         if (clientVersion.majorVersion() != 1 && clientVersion != Http2StreamCodec.HTTP_2) {
             keepAlive = false;
             respondLocal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "Only HTTP/1.x is spoken here.");
