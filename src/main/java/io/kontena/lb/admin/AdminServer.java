@@ -73,7 +73,7 @@ public final class AdminServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
-    /** The listening socket, for a hand-over to a new process (epoll only). */
+    /** The listening socket, for a hand-over to a new process (native transports only). */
     public FileDescriptor socket() {
         return ((UnixChannel) channel).fd();
     }

@@ -1,6 +1,8 @@
 package io.kontena.lb.handover;
 
 import io.kontena.lb.proxy.Transport;
+import io.kontena.lb.proxy.TransportKind;
+import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -18,11 +20,21 @@ final class Handover {
     private Handover() {
     }
 
-    static void requireEpoll(String option) {
-        if (!Transport.isEpoll()) {
-            throw new HandoverException(option + " needs Linux and its native epoll transport, which this"
-                    + " platform does not have (the transport here is " + Transport.name() + ")");
+    static void requireNative(String option) {
+        if (!Transport.kind().canHandOver() || !TransportKind.EPOLL.isAvailable()) {
+            throw new HandoverException(option + " needs Linux and a native transport (io_uring or epoll), which"
+                    + " this platform does not have (the transport here is " + Transport.name() + ")");
         }
+    }
+
+    /**
+     * The loop of the hand-over's Unix socket, which passes the listening sockets' descriptors: epoll's, whichever
+     * transport serves the traffic. Netty 4.2.18's io_uring domain socket channel receiving descriptors reads a
+     * stream of invalid ones and never sees the sender's end; the sockets themselves are the kernel's and any native
+     * transport adopts them.
+     */
+    static EventLoopGroup eventLoop(String name) {
+        return Transport.eventLoops(TransportKind.EPOLL, 1, name);
     }
 
     /** The user this process runs as. */

@@ -57,7 +57,7 @@ public final class HandoverSocket implements AutoCloseable {
      * @throws HandoverException when the path is in use by a live process or is not a socket
      */
     public static HandoverSocket start(Path path, Path replacing, Sockets sockets) {
-        Handover.requireEpoll("--handover-socket");
+        Handover.requireNative("--handover-socket");
         Path target = path.toAbsolutePath();
         if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             if (!Handover.isSocket(target)) {
@@ -72,7 +72,7 @@ public final class HandoverSocket implements AutoCloseable {
         // Bound under a private name, made owner-only, then renamed into place in one step: no one else can ever
         // connect, and a process being replaced is reachable at the path until the new socket is there.
         Path bound = target.resolveSibling(target.getFileName() + "." + ProcessHandle.current().pid() + ".new");
-        EventLoopGroup loop = Transport.eventLoops(1, "handover");
+        EventLoopGroup loop = Handover.eventLoop("handover");
         try {
             Files.deleteIfExists(bound);
             Channel server = new ServerBootstrap().group(loop).channel(EpollServerDomainSocketChannel.class)

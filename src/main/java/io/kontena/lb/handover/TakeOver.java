@@ -7,8 +7,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
@@ -57,7 +57,7 @@ public final class TakeOver {
      * @throws HandoverException naming what is wrong: no such socket, no process behind it, another user's process
      */
     public static TakeOver from(Path path) {
-        Handover.requireEpoll("--take-over");
+        Handover.requireNative("--take-over");
         String where = "--take-over " + path + ": ";
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             throw new HandoverException(where + "no such file; start the running load balancer with"
@@ -71,7 +71,7 @@ public final class TakeOver {
             throw new HandoverException(where + "permission denied: the socket belongs to " + owner(path)
                     + "; a hand-over needs the user of the running load balancer");
         }
-        EventLoopGroup loop = Transport.eventLoops(1, "take-over");
+        EventLoopGroup loop = Handover.eventLoop("take-over");
         try {
             List<FileDescriptor> received = new ArrayList<>();
             CompletableFuture<PeerCredentials> credentials = new CompletableFuture<>();
@@ -144,9 +144,9 @@ public final class TakeOver {
                 throw new HandoverException(where + "the process serving it (pid " + peer.pid()
                         + ") sent no listening socket: it refused the hand-over (see its log) or has none");
             }
-            List<EpollServerSocketChannel> sockets = new ArrayList<>();
+            List<ServerChannel> sockets = new ArrayList<>();
             for (FileDescriptor fd : received) {
-                EpollServerSocketChannel s = new EpollServerSocketChannel(fd.intValue());
+                ServerChannel s = Transport.adoptListeningSocket(fd.intValue());
                 if (s.localAddress() instanceof InetSocketAddress) {
                     sockets.add(s);
                 } else {

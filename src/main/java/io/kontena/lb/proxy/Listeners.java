@@ -150,7 +150,7 @@ final class Listeners {
         return l == null ? -1 : ((InetSocketAddress) l.server.localAddress()).getPort();
     }
 
-    /** The file descriptors of the listening sockets, for a hand-over to a new process (epoll only). */
+    /** The file descriptors of the listening sockets, for a hand-over to a new process (native transports only). */
     List<FileDescriptor> sockets() {
         return open.values().stream().map(l -> ((UnixChannel) l.server).fd()).toList();
     }
@@ -190,8 +190,9 @@ final class Listeners {
      * Sees each accepted connection before it is registered with its event loop, and asks to read it: every
      * pipeline reads its client at once, and asked before the socket is added to epoll, the interest goes in with
      * the add instead of costing an epoll_ctl of its own. Auto-read is turned off here rather than as a child
-     * option, which would be applied later and drop the interest again. NIO ignores a read asked this early: there
-     * the HTTP pipelines ask when they start, and a TCP client is first read when its relay is joined.
+     * option, which would be applied later and drop the interest again. With io_uring and NIO nothing is asked this
+     * early (see {@link Transport#readOnceRegistered}): the HTTP pipelines ask when they start, and a TCP client is
+     * first read when its relay is joined.
      */
     @ChannelHandler.Sharable
     private static final class ReadAtOnce extends ChannelInboundHandlerAdapter {
@@ -200,8 +201,7 @@ final class Listeners {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof Channel child) {
-                child.config().setAutoRead(false);
-                child.unsafe().beginRead();
+                Transport.readOnceRegistered(child);
             }
             ctx.fireChannelRead(msg);
         }

@@ -273,7 +273,8 @@ public final class ProxyRuntime implements AutoCloseable {
                                     HttpProxyHandler.initPipeline(ctx.pipeline(), lc);
                                 }
                             }));
-                    // Auto-read is off; with epoll the listener has asked for a read already, with NIO nothing has.
+                    // Auto-read is off; with epoll the listener has asked for a read already, with io_uring and NIO
+                    // nothing has.
                     ch.read();
                 }
             };

@@ -5,74 +5,86 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.epoll.Native;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.nio.channels.spi.SelectorProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Netty's native epoll transport where the platform has it, NIO elsewhere. */
+/**
+ * The I/O transport of this process: Netty's io_uring where the kernel allows it, else its epoll, else NIO.
+ * {@value #VARIABLE} in the environment ({@code io_uring}, {@code epoll} or {@code nio}) picks one instead, for a
+ * kernel or container where io_uring misbehaves or is cut off (Docker's default seccomp profile blocks it).
+ */
 public final class Transport {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
-    private static final boolean EPOLL = Epoll.isAvailable();
-    /** AbstractEpollChannel.setFlag(int), (Channel, int) void; null with NIO or when Netty has no such method. */
-    private static final MethodHandle SET_EPOLL_FLAG = EPOLL ? setEpollFlag() : null;
+    /** The environment variable that picks the transport. */
+    public static final String VARIABLE = "KONTENA_LB_TRANSPORT";
+    private static final TransportKind KIND = TransportKind.choose(System.getenv(VARIABLE));
+    /** AbstractEpollChannel.setFlag(int), (Channel, int) void; null unless epoll runs and Netty has the method. */
+    private static final MethodHandle SET_EPOLL_FLAG = KIND == TransportKind.EPOLL ? setEpollFlag() : null;
 
     private Transport() {
     }
 
-    public static String name() {
-        return EPOLL ? "epoll" : "nio";
+    public static TransportKind kind() {
+        return KIND;
     }
 
-    public static boolean isEpoll() {
-        return EPOLL;
+    public static String name() {
+        return KIND.label();
     }
 
     /** One event loop per thread; the proxy uses one per core by default. */
     public static EventLoopGroup eventLoops(int threads, String name) {
-        IoHandlerFactory io = EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        return eventLoops(KIND, threads, name);
+    }
+
+    public static EventLoopGroup eventLoops(TransportKind kind, int threads, String name) {
+        IoHandlerFactory io = kind.ioHandlers();
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), io);
     }
 
     public static Class<? extends ServerChannel> serverChannel() {
-        return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-    }
-
-    /**
-     * An unregistered, unconnected client socket channel of the address family of {@code remote} (the default one while it
-     * is unresolved): an IPv4 socket for an IPv4 address rather than the default dual-stack IPv6 one, which costs a setsockopt(IPV6_V6ONLY) each.
-     */
-    public static Channel newSocketChannel(InetSocketAddress remote) {
-        if (remote.isUnresolved()) {
-            return EPOLL ? new EpollSocketChannel() : new NioSocketChannel();
-        }
-        SocketProtocolFamily family = remote.getAddress() instanceof Inet4Address
-                ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-        return EPOLL ? new EpollSocketChannel(family) : new NioSocketChannel(SelectorProvider.provider(), family);
+        return KIND.serverChannel();
     }
 
     public static Class<? extends Channel> socketChannel() {
-        return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+        return KIND.socketChannel();
+    }
+
+    /** An unregistered, unconnected client socket channel for {@code remote}: see {@link TransportKind}. */
+    public static Channel newSocketChannel(InetSocketAddress remote) {
+        return KIND.newSocketChannel(remote);
+    }
+
+    /** See {@link TransportKind#adoptListeningSocket(int)}. */
+    public static ServerChannel adoptListeningSocket(int fd) {
+        return KIND.adoptListeningSocket(fd);
+    }
+
+    /**
+     * Asks a channel that is not registered yet to read once it is, with auto-read off (set here, as the option
+     * applied later would drop the ask). Epoll notes the interest and adds the socket to epoll with it, saving the
+     * epoll_ctl a later ask would cost; NIO would ignore an ask this early and io_uring fails it (its channel has
+     * no registration to submit a read to), so with those the pipeline asks once the channel is registered.
+     */
+    public static void readOnceRegistered(Channel ch) {
+        ch.config().setAutoRead(false);
+        if (KIND == TransportKind.EPOLL) {
+            ch.unsafe().beginRead();
+        }
     }
 
     /**
      * Keeps a socket whose peer half-closed in epoll, so that a later write that must wait for room can still ask for
-     * EPOLLOUT. Call it on ChannelInputShutdownEvent, for a channel that stays open to write.
+     * EPOLLOUT. Call it on ChannelInputShutdownEvent, for a channel that stays open to write. io_uring needs nothing
+     * of the kind: it asks for room with a one-shot poll per wait, not with an interest set kept in the kernel.
      *
      * <p>Netty 4.2.18 (epoll) clears EPOLLIN and EPOLLRDHUP once the input ended; an interest set left empty makes
      * its IoRegistration delete the socket from epoll (EPOLL_CTL_DEL) yet go on treating it as added, so the EPOLLOUT

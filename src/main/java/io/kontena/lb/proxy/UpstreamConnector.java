@@ -80,17 +80,17 @@ public final class UpstreamConnector {
     }
 
     /**
-     * A socket of the address's family (a name not resolved yet gets the default one). With {@code readAtOnce}
-     * it asks to read before it is registered: the epoll transport then only notes the interest, and the connect
-     * adds the socket to epoll with it instead of an epoll_ctl adding it once connected. (NIO ignores a read asked
-     * this early; the relay asks again.) Auto-read is off before that ask, as the option applied later would
-     * otherwise drop it.
+     * A socket of the address's family where the transport lets us choose (a name not resolved yet gets the default
+     * one), with auto-read off. With {@code readAtOnce} it asks to read before it is registered: the epoll transport
+     * then only notes the interest, and the connect adds the socket to epoll with it instead of an epoll_ctl adding
+     * it once connected. (Other transports do not ask this early; the relay asks.)
      */
     private static Channel newChannel(InetSocketAddress address, boolean readAtOnce) {
         Channel ch = Transport.newSocketChannel(address);
-        ch.config().setAutoRead(false);
         if (readAtOnce) {
-            ch.unsafe().beginRead();
+            Transport.readOnceRegistered(ch);
+        } else {
+            ch.config().setAutoRead(false);
         }
         return ch;
     }

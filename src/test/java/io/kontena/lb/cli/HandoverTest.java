@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -71,10 +72,15 @@ class HandoverTest {
                     assertThat(first.isAlive()).isTrue();
                     load.awaitMore(2);
 
-                    // Two hand-overs in a row: each new process serves the hand-over socket for the next.
-                    LbProcess second = LbProcess.run(stack, JVM, concat(options, "--take-over", socket.toString()));
+                    // Two hand-overs in a row: each new process serves the hand-over socket for the next. The
+                    // middle one runs epoll, the others the default transport (io_uring where the kernel has it):
+                    // a listening socket goes from either native transport to the other, as during an upgrade.
+                    LbProcess second = LbProcess.run(Map.of(Transport.VARIABLE, "epoll"), stack, JVM,
+                            concat(options, "--take-over", socket.toString()));
                     try (second) {
                         LbProcess.awaitCleanExitOfReplaced(first, second, Duration.ofSeconds(30));
+                        assertThat(first.log()).contains(" " + Transport.name() + " event loop(s)");
+                        assertThat(second.log()).contains(" epoll event loop(s)");
                         assertThat(first.log()).contains("sent 3 listening socket(s) to pid " + second.pid());
                         assertThat(second.log()).contains("took over from pid " + first.pid());
                         load.awaitMore(2);
@@ -82,6 +88,7 @@ class HandoverTest {
                         LbProcess third = LbProcess.run(stack, JVM, concat(options, "--take-over", socket.toString()));
                         try (third) {
                             LbProcess.awaitCleanExitOfReplaced(second, third, Duration.ofSeconds(30));
+                            assertThat(third.log()).contains(" " + Transport.name() + " event loop(s)");
                             load.awaitMore(2);
                             RawHttp.Response health = RawHttp.get(admin, "x", "/api/health");
                             assertThat(health.status()).isEqualTo(200);

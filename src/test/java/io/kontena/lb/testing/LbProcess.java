@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -33,16 +34,22 @@ public final class LbProcess implements AutoCloseable {
      * they set {@code --access-log}.
      */
     public static LbProcess run(Path stack, List<String> jvmOptions, String... args) throws IOException {
-        return start("run", stack, jvmOptions, args);
+        return start(Map.of(), "run", stack, jvmOptions, args);
+    }
+
+    /** {@link #run} with these variables added to the process's environment. */
+    public static LbProcess run(Map<String, String> environment, Path stack, List<String> jvmOptions,
+                                String... args) throws IOException {
+        return start(environment, "run", stack, jvmOptions, args);
     }
 
     /** Starts {@code demo --stack FILE --bind 127.0.0.1} plus the given arguments, as {@link #run} does. */
     public static LbProcess demo(Path stack, List<String> jvmOptions, String... args) throws IOException {
-        return start("demo", stack, jvmOptions, args);
+        return start(Map.of(), "demo", stack, jvmOptions, args);
     }
 
-    private static LbProcess start(String subcommand, Path stack, List<String> jvmOptions, String... args)
-            throws IOException {
+    private static LbProcess start(Map<String, String> environment, String subcommand, Path stack,
+                                   List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String leakDetection = System.getProperty("io.netty.leakDetection.level");
@@ -60,7 +67,9 @@ public final class LbProcess implements AutoCloseable {
         command.addAll(List.of(args));
         Path out = Files.createTempFile("kontena-lb", ".out");
         Path err = Files.createTempFile("kontena-lb", ".err");
-        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder b = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        b.environment().putAll(environment);
+        Process p = b.start();
         return new LbProcess(p, out, err);
     }
 
