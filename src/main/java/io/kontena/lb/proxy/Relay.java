@@ -11,6 +11,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
@@ -25,6 +26,8 @@ import java.nio.channels.NotYetConnectedException;
 public final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
     private final Runnable onClose;
+    /** The sender's end has been passed on to the peer. */
+    private boolean endPassedOn;
 
     /** @param onClose runs once when this side closes (for connection counts); may be a no-op */
     public Relay(Channel peer, Runnable onClose) {
@@ -74,34 +77,52 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            // The sender finished: pass the half-close on once everything it sent is written. A TLS peer is closed
-            // instead, with a close_notify: a bare end of its TCP stream would look like a truncation attack.
             Channel self = ctx.channel();
             if (!(self instanceof DuplexChannel s && s.isOutputShutdown())) {
                 // It stays open for what the peer still sends it: now, before Netty drops it from epoll.
                 Transport.keepInEpollAfterInputEnds(self);
             }
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-                if (self instanceof DuplexChannel s && s.isOutputShutdown()) {
-                    // The other direction ended first: both are done, and a close ends the peer's output as a
-                    // half-close would, without a shutdown per side.
-                    peer.close();
-                    self.close();
-                } else if (peer instanceof DuplexChannel duplexPeer && peer.isActive()
-                        && peer.pipeline().get(SslHandler.class) == null) {
-                    // Once the peer ends its side too, nothing is left to relay: Netty then closes it outright
-                    // (channelInactive below closes this side) rather than shutting its input down first.
-                    peer.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-                    shutdownOutput(duplexPeer).addListener(done -> closeWhenBothDone(self));
-                } else {
-                    ctx.close();
-                }
-            });
+            passOnEnd(ctx);
+        } else if (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess()) {
+            // A TLS sender's close_notify ends its direction as a TCP half-close does (RFC 8446, 6.1), whether or
+            // not the end of its TCP stream follows. The answer goes on as long as TLS can still carry it: Netty's
+            // OpenSSL engine ends its own direction too when it reads a close_notify (TLS 1.2's rule, RFC 5246,
+            // 7.2.1, which it applies to TLS 1.3 as well), so there the first write of the answer fails and closes
+            // both sides; the JDK's engine keeps it open under TLS 1.3, and the whole answer goes.
+            passOnEnd(ctx);
         } else if (evt instanceof IdleStateEvent) {
             ctx.close();
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /**
+     * The sender finished: pass the half-close on once everything it sent is written. A TLS peer is closed instead,
+     * with a close_notify: a bare end of its TCP stream would look like a truncation attack.
+     */
+    private void passOnEnd(ChannelHandlerContext ctx) {
+        if (endPassedOn) {
+            return; // a close_notify, then the end of the TCP stream
+        }
+        endPassedOn = true;
+        Channel self = ctx.channel();
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (self instanceof DuplexChannel s && s.isOutputShutdown()) {
+                // The other direction ended first: both are done, and a close ends the peer's output as a
+                // half-close would, without a shutdown per side.
+                peer.close();
+                self.close();
+            } else if (peer instanceof DuplexChannel duplexPeer && peer.isActive()
+                    && peer.pipeline().get(SslHandler.class) == null) {
+                // Once the peer ends its side too, nothing is left to relay: Netty then closes it outright
+                // (channelInactive below closes this side) rather than shutting its input down first.
+                peer.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+                shutdownOutput(duplexPeer).addListener(done -> closeWhenBothDone(self));
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     /**

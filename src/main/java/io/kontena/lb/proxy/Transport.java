@@ -17,9 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The I/O transport of this process: Netty's io_uring where the kernel allows it, else its epoll, else NIO.
- * {@value #VARIABLE} in the environment ({@code io_uring}, {@code epoll} or {@code nio}) picks one instead, for a
- * kernel or container where io_uring misbehaves or is cut off (Docker's default seccomp profile blocks it).
+ * The I/O transport of this process: Netty's epoll where the platform has it, else NIO. {@value #VARIABLE} in the
+ * environment ({@code epoll}, {@code nio} or {@code io_uring}) picks one instead; see {@link TransportKind#choose}.
  */
 public final class Transport {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);

@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One of Netty's transports, in the order of preference. */
+/** One of Netty's transports; each gives way to the ones after it where it is not available. */
 public enum TransportKind {
     IO_URING("io_uring") {
         @Override
@@ -173,12 +173,14 @@ public enum TransportKind {
     }
 
     /**
-     * The transport {@code wanted} names, or the first available one when it names none (null or blank). One that is
-     * not available here gives way to the next available one; so does a name that is no transport's, with a warning.
+     * The transport {@code wanted} names, or epoll when it names none (null or blank) or names no transport (with a
+     * warning). One that is not available here gives way to the next available one. io_uring is asked for only: under
+     * Netty 4.2.18 its loop sends only after handling every completion, which holds up TLS handshakes, and a body
+     * sent to an upstream that ended its side can stall.
      */
     static TransportKind choose(String wanted) {
         boolean named = wanted != null && !wanted.isBlank();
-        TransportKind first = named ? byLabel(wanted.trim()) : IO_URING;
+        TransportKind first = named ? byLabel(wanted.trim()) : EPOLL;
         for (TransportKind k : values()) {
             if (k.ordinal() < first.ordinal()) {
                 continue;
@@ -198,9 +200,9 @@ public enum TransportKind {
                 return k;
             }
         }
-        log.warn("{}={}: no such transport (valid: {}); taking the first available one", Transport.VARIABLE, label,
+        log.warn("{}={}: no such transport (valid: {}); taking the default", Transport.VARIABLE, label,
                 Arrays.stream(values()).map(TransportKind::label).collect(Collectors.joining(", ")));
-        return IO_URING;
+        return EPOLL;
     }
 
     private static SocketProtocolFamily family(InetSocketAddress remote) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.proxy.Transport;
+import io.kontena.lb.proxy.TransportKind;
 import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
@@ -73,14 +74,16 @@ class HandoverTest {
                     load.awaitMore(2);
 
                     // Two hand-overs in a row: each new process serves the hand-over socket for the next. The
-                    // middle one runs epoll, the others the default transport (io_uring where the kernel has it):
-                    // a listening socket goes from either native transport to the other, as during an upgrade.
-                    LbProcess second = LbProcess.run(Map.of(Transport.VARIABLE, "epoll"), stack, JVM,
+                    // middle one runs io_uring where the kernel has it, the others the default transport (epoll):
+                    // a listening socket goes from either native transport to the other, as when one is switched.
+                    LbProcess second = LbProcess.run(Map.of(Transport.VARIABLE, "io_uring"), stack, JVM,
                             concat(options, "--take-over", socket.toString()));
                     try (second) {
                         LbProcess.awaitCleanExitOfReplaced(first, second, Duration.ofSeconds(30));
                         assertThat(first.log()).contains(" " + Transport.name() + " event loop(s)");
-                        assertThat(second.log()).contains(" epoll event loop(s)");
+                        assertThat(second.log())
+                                .contains(TransportKind.IO_URING.isAvailable() ? " io_uring event loop(s)"
+                                        : " epoll event loop(s)");
                         assertThat(first.log()).contains("sent 3 listening socket(s) to pid " + second.pid());
                         assertThat(second.log()).contains("took over from pid " + first.pid());
                         load.awaitMore(2);

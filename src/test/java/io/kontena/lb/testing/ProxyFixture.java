@@ -33,6 +33,7 @@ public final class ProxyFixture implements AfterEachCallback {
     private EventLoopGroup upstreamLoops;
     private ProxyRuntime runtime;
     private Duration drainTimeout = ProxyRuntime.Settings.defaults().drainTimeout();
+    private boolean accessLog;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     public WhoAmI whoami(String name) {
@@ -58,10 +59,19 @@ public final class ProxyFixture implements AfterEachCallback {
         return this;
     }
 
+    /** Writes the access log (to the {@code access} logger, off in the tests' logging setup); call before it starts. */
+    public ProxyFixture accessLog() {
+        if (runtime != null) {
+            throw new IllegalStateException("the runtime has started already");
+        }
+        accessLog = true;
+        return this;
+    }
+
     public ProxyRuntime runtime() {
         if (runtime == null) {
             runtime = new ProxyRuntime(ProxyRuntime.Settings.defaults().withBindAddress("127.0.0.1")
-                    .withAccessLog(false).withDrainTimeout(drainTimeout));
+                    .withAccessLog(accessLog).withDrainTimeout(drainTimeout));
         }
         return runtime;
     }

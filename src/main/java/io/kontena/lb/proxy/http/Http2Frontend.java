@@ -9,6 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -37,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>The connection itself is read continuously while it is writable (the streams' windows bound what it can
  * hold) and closed with a GOAWAY once it has had no stream for the keep-alive time, or when its listener closes
  * ({@link DrainEvent}: a removed port, a shutdown, a hand-over): streams in progress finish first. A client that
- * ends its side of the connection (a half-close) gets the GOAWAY at once, and the answers of its streams in progress.
+ * ends its side of the connection (a half-close) gets the GOAWAY at once, and the answers of its streams whose
+ * requests it had sent whole; a stream whose request it had not ended is reset, as the rest can never come.
  */
 public final class Http2Frontend {
     private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
@@ -123,7 +126,7 @@ public final class Http2Frontend {
         }
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Http2Exception {
             if (evt instanceof IdleStateEvent) {
                 // A stream waiting on a slow upstream is no idle connection: its own timers apply.
                 if (codec.connection().numActiveStreams() == 0) {
@@ -132,9 +135,10 @@ public final class Http2Frontend {
                 return;
             }
             if (evt instanceof ChannelInputShutdownEvent) {
-                // The client ended its side: no new stream can come. Its streams in progress are still answered,
-                // so the connection stays in epoll to write (see Transport) and closes gracefully.
+                // The client ended its side: no new stream can come. Its streams whose requests arrived whole are
+                // still answered, so the connection stays in epoll to write (see Transport) and closes gracefully.
                 Transport.keepInEpollAfterInputEnds(ctx.channel());
+                resetUnfinishedRequests(ctx);
                 ctx.close();
                 return;
             }
@@ -145,6 +149,21 @@ public final class Http2Frontend {
                 return;
             }
             ctx.fireUserEventTriggered(evt);
+        }
+
+        /**
+         * Resets the streams whose requests the client had not ended: the rest can never come. Their exchanges end
+         * as when an HTTP/1.x client leaves in the middle of a body (the upstream connection is closed, never
+         * pooled, and the access log says 499), and the graceful close waits for none of them.
+         */
+        private void resetUnfinishedRequests(ChannelHandlerContext ctx) throws Http2Exception {
+            ChannelHandlerContext codecCtx = ctx.pipeline().context(codec);
+            codec.connection().forEachActiveStream(stream -> {
+                if (stream.state().remoteSideOpen()) {
+                    codec.resetStream(codecCtx, stream.id(), Http2Error.CANCEL.code(), codecCtx.newPromise());
+                }
+                return true;
+            });
         }
 
         @Override

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -42,6 +43,8 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     private int earlyBytes;
     /** The client ended its side before the upstream was connected: the relay is told once it is in place. */
     private boolean clientInputShut;
+    /** Likewise, the client's TLS close_notify, which ends its side too (see {@link Relay}). */
+    private boolean clientCloseNotify;
 
     public TcpProxyHandler(Supplier<TcpTarget> target, UpstreamConnector connector) {
         this.target = target;
@@ -82,6 +85,8 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof ChannelInputShutdownEvent) {
             clientInputShut = true;
             Transport.keepInEpollAfterInputEnds(ctx.channel()); // the answer is still to be written to it
+        } else if (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess()) {
+            clientCloseNotify = true;
         } else if (!(evt instanceof ChannelInputShutdownReadComplete)) {
             ctx.fireUserEventTriggered(evt);
         }
@@ -126,8 +131,11 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
                         early.clear();
                         upstream.flush();
                         Relay.join(client, upstream, endpoint::end);
+                        // From here, so that only the handlers after this one (the relay) see them again.
+                        if (clientCloseNotify) {
+                            ctx.fireUserEventTriggered(SslCloseCompletionEvent.SUCCESS);
+                        }
                         if (clientInputShut) {
-                            // From here, so that only the handlers after this one (the relay) see it again.
                             ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
                         }
                         ctx.pipeline().remove(this);

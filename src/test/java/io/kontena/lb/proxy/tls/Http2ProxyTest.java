@@ -10,11 +10,15 @@ import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.testing.AccessLogLines;
 import io.kontena.lb.testing.H2Client;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
 import io.kontena.lb.testing.TestCertificates;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,7 +29,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
@@ -326,6 +333,108 @@ class Http2ProxyTest {
             assertThat(stalled.head().get(10, TimeUnit.SECONDS).status().toString()).isEqualTo("408");
             // the connection serves on
             assertThat(client.get("www.example.com", "/").status()).isEqualTo(200);
+        }
+    }
+
+    // ---- requests whose body stops coming ---------------------------------------------------------------
+
+    /**
+     * An upstream that reads a request head, then its body until the proxy closes the connection: counts what came
+     * so far in {@code received}, and reports the total in {@code ended} when the connection ends.
+     */
+    private RawServer bodyReader(AtomicLong received, BlockingQueue<Long> ended) throws IOException {
+        return lb.closeAfter(new RawServer((socket, in, out) -> {
+            String head = RawServer.readHead(in);
+            if (head.startsWith("GET ")) {
+                RawServer.write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+                return;
+            }
+            byte[] buf = new byte[8192];
+            for (int n; (n = in.read(buf)) != -1; ) {
+                received.addAndGet(n);
+            }
+            ended.add(received.get());
+        }));
+    }
+
+    /** Opens a POST of 100,000 bytes and sends the first 1,000, which the upstream has once this returns. */
+    private static H2Client.Exchange postHalfABody(H2Client client, AtomicLong received) throws Exception {
+        received.set(0);
+        H2Client.Exchange e = client.open("POST", "www.example.com", "/upload", Map.of("content-length", "100000"),
+                false);
+        e.send(new byte[1000], false);
+        awaitTrue(() -> received.get() == 1000, "the first part of the body at the upstream");
+        return e;
+    }
+
+    private static void assertAbandoned(AccessLogLines accessLog) throws Exception {
+        awaitTrue(() -> !accessLog.lines().isEmpty(), "an access log line"); // written when the stream closes
+        assertThat(accessLog.lines()).singleElement().asString()
+                .contains("\"POST /upload HTTP/2.0\" up ").contains(" 499 ");
+    }
+
+    @Test
+    void aStreamWhoseClientEndsTheConnectionMidBodyIsAbortedAtOnce() throws Exception {
+        AtomicLong received = new AtomicLong();
+        BlockingQueue<Long> ended = new LinkedBlockingQueue<>();
+        RawServer upstream = bodyReader(received, ended);
+        lb.accessLog().serveHttps(List.of(CERTIFICATE), http("up", List.of(), List.of("/"), false, false, List.of(
+                new io.kontena.lb.config.Upstream("127.0.0.1", upstream.port()))));
+        for (boolean reset : new boolean[] {false, true}) {
+            try (AccessLogLines log = new AccessLogLines();
+                 H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
+                H2Client.Exchange e = postHalfABody(client, received);
+                if (reset) {
+                    client.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                    client.channel().close().sync(); // a TCP reset
+                } else {
+                    // A TCP FIN: the rest of the body can never come. Without the abort, the stream would wait for
+                    // it until the client timeout (a minute), its upstream connection open with half a request.
+                    ((DuplexChannel) client.channel()).shutdownOutput().sync();
+                }
+                assertThat(ended.poll(2, TimeUnit.SECONDS)).as("the upstream connection closed (reset %s)", reset)
+                        .isEqualTo(1000L);
+                if (!reset) {
+                    assertThatThrownBy(() -> e.response().get(2, TimeUnit.SECONDS)).as("the stream ended unanswered")
+                            .isInstanceOf(ExecutionException.class);
+                    assertThat(client.channel().closeFuture().await(2, TimeUnit.SECONDS)).as("closed").isTrue();
+                }
+                assertAbandoned(log);
+            }
+        }
+        awaitTrue(() -> lb.runtime().openConnections() == 0, "no connection left");
+    }
+
+    @Test
+    void aStreamResetMidBodyClosesItsUpstreamConnectionAndTheConnectionGoesOn() throws Exception {
+        AtomicLong received = new AtomicLong();
+        BlockingQueue<Long> ended = new LinkedBlockingQueue<>();
+        RawServer upstream = bodyReader(received, ended);
+        lb.accessLog().serveHttps(List.of(CERTIFICATE), http("up", List.of(), List.of("/"), false, false, List.of(
+                new io.kontena.lb.config.Upstream("127.0.0.1", upstream.port()))));
+        try (AccessLogLines log = new AccessLogLines();
+             H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
+            postHalfABody(client, received).cancel();
+            assertThat(ended.poll(2, TimeUnit.SECONDS)).as("the upstream connection closed").isEqualTo(1000L);
+            assertAbandoned(log);
+            assertThat(client.get("www.example.com", "/after").text()).isEqualTo("ok");
+            assertThat(upstream.accepted()).isEqualTo(2); // the half-sent request's connection was not reused
+        }
+    }
+
+    @Test
+    void aClientsGoAwayLetsItsStreamsInProgressFinish() throws Exception {
+        lb.serveHttps(List.of(CERTIFICATE), http("web", List.of(), List.of(), lb.whoami("web-1")));
+        try (H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
+            H2Client.Exchange e = client.open("POST", "www.example.com", "/", Map.of("content-length", "2000"),
+                    false);
+            e.send(new byte[1000], false);
+            // The client opens no more streams, and still sends the rest of the one it has open (RFC 9113, 6.8).
+            client.channel().writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).sync();
+            e.send(new byte[1000], true);
+            H2Client.Response r = e.response().get(10, TimeUnit.SECONDS);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.echoed("body-bytes")).isEqualTo("2000");
         }
     }
 

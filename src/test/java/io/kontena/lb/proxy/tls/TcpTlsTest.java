@@ -10,6 +10,7 @@ import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.kontena.CertificateBundles;
 import io.kontena.lb.testing.ProxyFixture;
+import io.kontena.lb.testing.RawServer;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.TestCertificates;
 import io.kontena.lb.proxy.Transport;
@@ -26,12 +27,18 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -102,6 +109,92 @@ class TcpTlsTest {
             assertThat(received).contains("instance: db-1");
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** An upstream that reads until the client's end, then answers {@code size} bytes and ends its side. */
+    private RawServer answersAtTheEnd(int size, Semaphore clientEnded) throws Exception {
+        return lb.closeAfter(new RawServer((s, in, out) -> {
+            in.readAllBytes();
+            clientEnded.release();
+            byte[] chunk = new byte[64 * 1024];
+            Arrays.fill(chunk, (byte) 'x');
+            for (int sent = 0; sent < size; sent += chunk.length) {
+                out.write(chunk);
+            }
+            out.flush();
+            s.shutdownOutput();
+        }));
+    }
+
+    /**
+     * TLS over a plain socket with a small receive buffer, so that the proxy keeps finding it full; sends a request.
+     *
+     * @param autoClose whether the TLS socket's close and shutdownOutput reach the TCP socket as well
+     */
+    private static SSLSocket tlsOver(Socket plain, int port, String protocol, boolean autoClose) throws Exception {
+        plain.setReceiveBufferSize(16 * 1024);
+        plain.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        SSLSocket tls = (SSLSocket) new TlsTestClient().context().getSocketFactory()
+                .createSocket(plain, "db.example.com", port, autoClose);
+        tls.setEnabledProtocols(new String[] {protocol});
+        tls.setSoTimeout(10_000);
+        tls.getOutputStream().write("send it all\n".getBytes(StandardCharsets.UTF_8));
+        tls.getOutputStream().flush();
+        return tls;
+    }
+
+    /** Reads to the end slowly; returns how much came. */
+    private static long readSlowly(InputStream in) throws Exception {
+        byte[] buf = new byte[256 * 1024];
+        long received = 0;
+        int reads = 0;
+        for (int n; (n = in.read(buf)) != -1; ) {
+            received += n;
+            if (++reads % 16 == 0) {
+                Thread.sleep(5);
+            }
+        }
+        return received;
+    }
+
+    @Test
+    void aLargeAnswerReachesAClientThatEndedItsTcpStreamAndReadsSlowly() throws Exception {
+        // As over plain TCP (TcpProxyTest), the client's end a bare TCP FIN without a close_notify.
+        int size = 16 * 1024 * 1024;
+        RawServer up = answersAtTheEnd(size, new Semaphore(0));
+        lb.serveHttps(TlsSettings.DEFAULTS, List.of(db), List.of(), List.of(tcpTls("big", List.of(at(up)))));
+        for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
+            try (Socket plain = new Socket(); SSLSocket tls = tlsOver(plain, lb.runtime().tcpPort("big"), protocol,
+                    true)) {
+                plain.shutdownOutput();
+                assertThat(readSlowly(tls.getInputStream())).as(protocol).isEqualTo(size);
+            }
+        }
+    }
+
+    @Test
+    void aClientsCloseNotifyEndsItsSideAndTheAnswerGoesAsFarAsTlsAllows() throws Exception {
+        // The client's end said in TLS: a close_notify, with the end of the TCP stream (as SSLSocket.shutdownOutput
+        // and openssl s_client at the end of its input send it) or without (as Go's tls.Conn.CloseWrite).
+        int size = 16 * 1024 * 1024;
+        Semaphore clientEnded = new Semaphore(0);
+        RawServer up = answersAtTheEnd(size, clientEnded);
+        lb.serveHttps(TlsSettings.DEFAULTS, List.of(db), List.of(), List.of(tcpTls("big", List.of(at(up)))));
+        for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
+            for (boolean tcpEnds : new boolean[] {true, false}) {
+                try (Socket plain = new Socket(); SSLSocket tls = tlsOver(plain, lb.runtime().tcpPort("big"),
+                        protocol, tcpEnds)) {
+                    tls.shutdownOutput();
+                    assertThat(clientEnded.tryAcquire(2, TimeUnit.SECONDS)).as("%s, TCP ends %s: the upstream told",
+                            protocol, tcpEnds).isTrue();
+                    // Netty's OpenSSL engine ends its direction when it reads the client's close_notify, whatever
+                    // the version; the JDK's keeps it open under TLS 1.3 (see Relay).
+                    boolean answerGoes = TlsProvider.preferred() == SslProvider.JDK && protocol.equals("TLSv1.3");
+                    assertThat(readSlowly(tls.getInputStream())).as("%s, TCP ends %s", protocol, tcpEnds)
+                            .isEqualTo(answerGoes ? size : 0);
+                }
+            }
         }
     }
 

@@ -41,11 +41,15 @@ final class TlsTestClient {
         }
     }
 
+    /** The context of the next connection, for a test that makes its sockets itself. */
+    SSLContext context() {
+        return shared != null ? shared : newContext();
+    }
+
     /** @param sni the server name to send, or null to send none */
     Connection connect(int port, String sni, List<String> alpn, List<String> protocols, List<String> ciphers)
             throws IOException {
-        SSLContext context = shared != null ? shared : newContext();
-        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port);
+        SSLSocket socket = (SSLSocket) context().getSocketFactory().createSocket("127.0.0.1", port);
         socket.setSoTimeout(10_000);
         SSLParameters parameters = socket.getSSLParameters();
         parameters.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
