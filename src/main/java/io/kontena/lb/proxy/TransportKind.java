@@ -53,8 +53,6 @@ public enum TransportKind {
             return new IoUringSocketChannel();
         }
 
-
-
         @Override
         public ServerChannel adoptListeningSocket(int fd) {
             return UringListeningSocket.adopt(fd);
@@ -85,8 +83,6 @@ public enum TransportKind {
         public Channel newSocketChannel(InetSocketAddress remote) {
             return remote.isUnresolved() ? new EpollSocketChannel() : new EpollSocketChannel(family(remote));
         }
-
-
 
         @Override
         public ServerChannel adoptListeningSocket(int fd) {
@@ -119,8 +115,6 @@ public enum TransportKind {
             return remote.isUnresolved() ? new NioSocketChannel()
                     : new NioSocketChannel(SelectorProvider.provider(), family(remote));
         }
-
-
 
         @Override
         public ServerChannel adoptListeningSocket(int fd) {
