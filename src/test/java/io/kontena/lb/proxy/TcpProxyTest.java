@@ -4,10 +4,9 @@ import static io.kontena.lb.testing.ProxyFixture.tcp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.Upstream;
+import io.kontena.lb.testing.LogCapture;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawServer;
 import java.io.ByteArrayOutputStream;
@@ -24,7 +23,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 /** TCP services over real sockets. */
 class TcpProxyTest {
@@ -220,10 +218,7 @@ class TcpProxyTest {
         Socket client = connect("svc");
         client.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
         client.getInputStream().readNBytes(64);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        rootLogger().addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(org.slf4j.Logger.ROOT_LOGGER_NAME)) {
             List<io.netty.util.concurrent.EventExecutor> loops = new ArrayList<>();
             lb.runtime().eventLoops().forEach(loops::add);
             CountDownLatch busy = new CountDownLatch(loops.size());
@@ -240,14 +235,8 @@ class TcpProxyTest {
             Thread.sleep(100);
             release.countDown();
             awaitOpenConnections(0);
-        } finally {
-            rootLogger().detachAppender(logged);
+            assertThat(logged.events()).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).isEmpty();
         }
-        assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).isEmpty();
-    }
-
-    private static ch.qos.logback.classic.Logger rootLogger() {
-        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

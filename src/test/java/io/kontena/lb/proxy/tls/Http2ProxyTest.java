@@ -10,7 +10,7 @@ import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.demo.WhoAmI;
-import io.kontena.lb.testing.AccessLogLines;
+import io.kontena.lb.testing.LogCapture;
 import io.kontena.lb.testing.H2Client;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
@@ -367,7 +367,7 @@ class Http2ProxyTest {
         return e;
     }
 
-    private static void assertAbandoned(AccessLogLines accessLog) throws Exception {
+    private static void assertAbandoned(LogCapture accessLog) throws Exception {
         awaitTrue(() -> !accessLog.lines().isEmpty(), "an access log line"); // written when the stream closes
         assertThat(accessLog.lines()).singleElement().asString()
                 .contains("\"POST /upload HTTP/2.0\" up ").contains(" 499 ");
@@ -381,7 +381,7 @@ class Http2ProxyTest {
         lb.accessLog().serveHttps(List.of(CERTIFICATE), http("up", List.of(), List.of("/"), false, false, List.of(
                 new io.kontena.lb.config.Upstream("127.0.0.1", upstream.port()))));
         for (boolean reset : new boolean[] {false, true}) {
-            try (AccessLogLines log = new AccessLogLines();
+            try (LogCapture log = LogCapture.accessLog();
                  H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
                 H2Client.Exchange e = postHalfABody(client, received);
                 if (reset) {
@@ -412,7 +412,7 @@ class Http2ProxyTest {
         RawServer upstream = bodyReader(received, ended);
         lb.accessLog().serveHttps(List.of(CERTIFICATE), http("up", List.of(), List.of("/"), false, false, List.of(
                 new io.kontena.lb.config.Upstream("127.0.0.1", upstream.port()))));
-        try (AccessLogLines log = new AccessLogLines();
+        try (LogCapture log = LogCapture.accessLog();
              H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
             postHalfABody(client, received).cancel();
             assertThat(ended.poll(2, TimeUnit.SECONDS)).as("the upstream connection closed").isEqualTo(1000L);

@@ -3,6 +3,7 @@ package io.kontena.lb.proxy.tls;
 import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.config.Certificate;
 import io.kontena.lb.kontena.CertificateBundles;
+import io.kontena.lb.testing.LogCapture;
 import io.kontena.lb.testing.TestCertificates;
 import io.kontena.lb.testing.TestCertificates.Issued;
 import io.kontena.lb.testing.TestCertificates.KeyType;
@@ -455,18 +456,12 @@ class TlsStoreTest {
         // eighty days on, without any change: the first one has ten days left
         TlsStore store = new TlsStore(TlsProvider.preferred(), Clock.offset(Clock.systemUTC(), Duration.ofDays(80)));
         store.update(bundles(soon, fine), TlsSettings.DEFAULTS);
-        ch.qos.logback.classic.Logger logger =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TlsStore.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
-                new ch.qos.logback.core.read.ListAppender<>();
-        appender.start();
-        logger.addAppender(appender);
-        try {
+        List<ch.qos.logback.classic.spi.ILoggingEvent> logged;
+        try (LogCapture capture = LogCapture.of(TlsStore.class.getName())) {
             store.logExpiring();
-        } finally {
-            logger.detachAppender(appender);
+            logged = capture.events();
         }
-        assertThat(appender.list).singleElement().satisfies(e -> {
+        assertThat(logged).singleElement().satisfies(e -> {
             assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
             assertThat(e.getFormattedMessage()).startsWith("SSL_CERTS#1 (soon.example.test): certificate expires on")
                     .contains("(in 9 days); renew it");
