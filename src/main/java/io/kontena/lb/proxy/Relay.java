@@ -128,8 +128,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     /**
      * Ends a channel's output; everything written to it is flushed already and nothing more will be. Netty's
      * shutdownOutput builds an exception with a stack trace each time, to fail writes that might come later: at a
-     * high connection rate about 3% of the event loop's time. A socket of the epoll transport is shut directly
-     * (its channel reads the state from the socket). A socket its peer reset already fails with ENOTCONN, which
+     * high connection rate about 3% of the event loop's time. A socket of a native transport (epoll, io_uring) is
+     * shut directly: both channels read the state from the socket. A socket its peer reset already fails with ENOTCONN, which
      * Netty reports as a NotYetConnectedException, not an IOException: the channel closes either way.
      */
     private static ChannelFuture shutdownOutput(DuplexChannel ch) {
