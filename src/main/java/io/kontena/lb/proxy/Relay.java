@@ -79,8 +79,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
         if (evt instanceof ChannelInputShutdownEvent) {
             Channel self = ctx.channel();
             if (!(self instanceof DuplexChannel s && s.isOutputShutdown())) {
-                // It stays open for what the peer still sends it: now, before Netty drops it from epoll.
-                Transport.keepInEpollAfterInputEnds(self);
+                // It stays open for what the peer still sends it: now, before Netty drops it from epoll (see Transport).
+                Transport.keepWritableAfterInputEnds(self);
             }
             passOnEnd(ctx);
         } else if (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess()) {

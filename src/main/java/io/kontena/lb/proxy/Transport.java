@@ -7,6 +7,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.epoll.Native;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -81,9 +82,9 @@ public final class Transport {
     }
 
     /**
-     * Keeps a socket whose peer half-closed in epoll, so that a later write that must wait for room can still ask for
-     * EPOLLOUT. Call it on ChannelInputShutdownEvent, for a channel that stays open to write. io_uring needs nothing
-     * of the kind: it asks for room with a one-shot poll per wait, not with an interest set kept in the kernel.
+     * Keeps a channel whose peer half-closed able to wait for room to write. Call it on ChannelInputShutdownEvent, for
+     * a channel that stays open to write: with either native transport of Netty 4.2.18, a later write that finds the
+     * socket full would otherwise wait for good. io_uring: see {@link UringRoomWatch}. Epoll follows.
      *
      * <p>Netty 4.2.18 (epoll) clears EPOLLIN and EPOLLRDHUP once the input ended; an interest set left empty makes
      * its IoRegistration delete the socket from epoll (EPOLL_CTL_DEL) yet go on treating it as added, so the EPOLLOUT
@@ -93,8 +94,16 @@ public final class Transport {
      * would do too, but a socket hung up both ways would then wake every epoll_wait until closed.) One epoll_ctl per
      * such connection; setFlag is protected, hence the reflection.
      */
-    public static void keepInEpollAfterInputEnds(Channel ch) {
-        if (SET_EPOLL_FLAG == null || !(ch instanceof EpollSocketChannel)) {
+    public static void keepWritableAfterInputEnds(Channel ch) {
+        if (ch instanceof EpollSocketChannel) {
+            keepInEpoll(ch);
+        } else if (!(ch instanceof NioSocketChannel)) {
+            UringRoomWatch.watch(ch); // io_uring
+        }
+    }
+
+    private static void keepInEpoll(Channel ch) {
+        if (SET_EPOLL_FLAG == null) {
             return;
         }
         try {

@@ -136,8 +136,8 @@ public final class Http2Frontend {
             }
             if (evt instanceof ChannelInputShutdownEvent) {
                 // The client ended its side: no new stream can come. Its streams whose requests arrived whole are
-                // still answered, so the connection stays in epoll to write (see Transport) and closes gracefully.
-                Transport.keepInEpollAfterInputEnds(ctx.channel());
+                // still answered, so the connection stays able to write (see Transport) and closes gracefully.
+                Transport.keepWritableAfterInputEnds(ctx.channel());
                 resetUnfinishedRequests(ctx);
                 ctx.close();
                 return;

@@ -705,8 +705,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
      */
     private void onClientInputEnded() {
         inputEnded = true;
-        // The connection stays open for answers: keep it in epoll, before Netty drops it (see Transport).
-        Transport.keepInEpollAfterInputEnds(ctx.channel());
+        // The connection stays open for answers: keep it able to wait for room to write (see Transport).
+        Transport.keepWritableAfterInputEnds(ctx.channel());
         if (readWanted) {
             readClient();
         }

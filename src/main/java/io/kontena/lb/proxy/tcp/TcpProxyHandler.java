@@ -84,7 +84,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             clientInputShut = true;
-            Transport.keepInEpollAfterInputEnds(ctx.channel()); // the answer is still to be written to it
+            Transport.keepWritableAfterInputEnds(ctx.channel()); // the answer is still to be written to it
         } else if (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess()) {
             clientCloseNotify = true;
         } else if (!(evt instanceof ChannelInputShutdownReadComplete)) {
