@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -36,6 +37,12 @@ import sun.misc.SignalHandler;
                 "over from one started with --handover-socket PATH: an upgrade refuses no connection."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+    /**
+     * How long a process that took no sockets over serves before it settles its start-up state (see
+     * {@link #settleStartupState}): the collection stops every thread for about 25 ms on one core, which before the
+     * first request would hold that request up; a second in, the requests of that moment wait instead, once.
+     */
+    private static final long SETTLE_AFTER_MS = 1000;
 
     @Mixin
     StackOptions stack = new StackOptions();
@@ -103,7 +110,9 @@ final class RunCommand implements Callable<Integer> {
             closeAll(started);
             throw e;
         }
-        settleStartupState();
+        if (previous != null) {
+            settleStartupState();   // now, while the previous process still serves: the pause delays no request
+        }
         inherited.serve();
         source.start();
         Signal.handle(new Signal("HUP"), signal -> {
@@ -122,6 +131,9 @@ final class RunCommand implements Callable<Integer> {
         SignalHandler stopOnSignal = signal -> stop.countDown();
         Signal.handle(new Signal("TERM"), stopOnSignal);
         Signal.handle(new Signal("INT"), stopOnSignal);
+        if (previous == null && !stop.await(SETTLE_AFTER_MS, TimeUnit.MILLISECONDS)) {
+            settleStartupState();
+        }
         stop.await();
         log.info("stopping: no new connections; open ones have up to {} s to finish",
                 settings.drainTimeout().toSeconds());
@@ -141,7 +153,7 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * Moves what start-up built (configuration, routing tables, Netty's pools, class metadata: a few MB that live
-     * as long as the process) into the old generation in one full collection now, instead of letting the young
+     * as long as the process) into the old generation in one full collection early on, instead of letting the young
      * collections under the first minute of traffic copy it from survivor space to survivor space until it is old
      * enough to be promoted: measured at 1 thread, that is 15 or so pauses of 6-10 ms where later ones take 0.6 ms,
      * and they set the tail latency of the first ~20 s of load.
