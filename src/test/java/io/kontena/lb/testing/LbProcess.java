@@ -77,7 +77,7 @@ public final class LbProcess implements AutoCloseable {
      * The tests' class path without the tests' own classes, so the process logs as the shipped jar does (the
      * tests' logging configuration turns the access log off).
      */
-    private static String shippedClassPath() {
+    public static String shippedClassPath() {
         return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(entry -> !Files.exists(Path.of(entry, "logback-test.xml")))
                 .collect(Collectors.joining(File.pathSeparator));
