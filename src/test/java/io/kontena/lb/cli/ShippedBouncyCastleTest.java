@@ -9,7 +9,6 @@ import io.kontena.lb.testing.TestCertificates.KeyForm;
 import io.kontena.lb.testing.TestCertificates.KeyType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
