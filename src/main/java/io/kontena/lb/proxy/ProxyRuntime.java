@@ -265,6 +265,7 @@ public final class ProxyRuntime implements AutoCloseable {
             return new ChannelInitializer<>() {
                 @Override
                 protected void initChannel(Channel ch) {
+                    Transport.prepareTlsConnection(ch);
                     ch.pipeline().addLast(store.newSniHandler(),
                             new AlpnHandoff((ctx, protocol) -> {
                                 if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
@@ -296,6 +297,7 @@ public final class ProxyRuntime implements AutoCloseable {
                 TcpProxyHandler relay = new TcpProxyHandler(() -> tcpTargets.get(key), connector);
                 if (target != null && target.service().terminateTls()) {
                     // The relay starts once the handshake is done; bytes read meanwhile wait for it.
+                    Transport.prepareTlsConnection(ch);
                     ch.pipeline().addLast(tls.newTcpSniHandler(),
                             new AlpnHandoff((ctx, protocol) -> ctx.pipeline().addLast(relay)));
                     ch.read();

@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The I/O transport of this process: Netty's epoll where the platform has it, else NIO. {@value #VARIABLE} in the
- * environment ({@code epoll}, {@code nio} or {@code io_uring}) picks one instead; see {@link TransportKind#choose}.
+ * The I/O transport of this process: Netty's io_uring where the platform has it, else epoll, else NIO.
+ * {@value #VARIABLE} in the environment ({@code io_uring}, {@code epoll} or {@code nio}) picks one instead; see
+ * {@link TransportKind#choose}.
  */
 public final class Transport {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
@@ -99,6 +100,16 @@ public final class Transport {
             keepInEpoll(ch);
         } else if (!(ch instanceof NioSocketChannel)) {
             UringRoomWatch.watch(ch); // io_uring
+        }
+    }
+
+    /**
+     * Readies a connection that starts with a TLS handshake: with io_uring its handshake writes go out as soon as they
+     * are flushed ({@link UringHandshakeFlush}). Call before the TLS handlers are added.
+     */
+    public static void prepareTlsConnection(Channel ch) {
+        if (KIND == TransportKind.IO_URING) {
+            UringHandshakeFlush.addTo(ch);
         }
     }
 

@@ -167,14 +167,13 @@ public enum TransportKind {
     }
 
     /**
-     * The transport {@code wanted} names, or epoll when it names none (null or blank) or names no transport (with a
-     * warning). One that is not available here gives way to the next available one. io_uring is asked for only: under
-     * Netty 4.2.18 its loop sends only after handling every completion, which holds up TLS handshakes, and a body
-     * sent to an upstream that ended its side can stall.
+     * The transport {@code wanted} names, or io_uring when it names none (null or blank) or names no transport (with
+     * a warning). One that is not available here gives way to the next available one: io_uring to epoll (a kernel
+     * without it, or a container whose seccomp profile blocks it), epoll to NIO.
      */
     static TransportKind choose(String wanted) {
         boolean named = wanted != null && !wanted.isBlank();
-        TransportKind first = named ? byLabel(wanted.trim()) : EPOLL;
+        TransportKind first = named ? byLabel(wanted.trim()) : IO_URING;
         for (TransportKind k : values()) {
             if (k.ordinal() < first.ordinal()) {
                 continue;
@@ -196,7 +195,7 @@ public enum TransportKind {
         }
         log.warn("{}={}: no such transport (valid: {}); taking the default", Transport.VARIABLE, label,
                 Arrays.stream(values()).map(TransportKind::label).collect(Collectors.joining(", ")));
-        return EPOLL;
+        return IO_URING;
     }
 
     private static SocketProtocolFamily family(InetSocketAddress remote) {

@@ -74,16 +74,18 @@ class HandoverTest {
                     load.awaitMore(2);
 
                     // Two hand-overs in a row: each new process serves the hand-over socket for the next. The
-                    // middle one runs io_uring where the kernel has it, the others the default transport (epoll):
-                    // a listening socket goes from either native transport to the other, as when one is switched.
-                    LbProcess second = LbProcess.run(Map.of(Transport.VARIABLE, "io_uring"), stack, JVM,
+                    // middle one runs the other native transport (epoll when the others run io_uring, and io_uring,
+                    // where the kernel has it, when they run epoll): a listening socket goes from either native
+                    // transport to the other, as when one is switched.
+                    TransportKind other = Transport.kind() == TransportKind.IO_URING ? TransportKind.EPOLL
+                            : TransportKind.IO_URING;
+                    LbProcess second = LbProcess.run(Map.of(Transport.VARIABLE, other.label()), stack, JVM,
                             concat(options, "--take-over", socket.toString()));
                     try (second) {
                         LbProcess.awaitCleanExitOfReplaced(first, second, Duration.ofSeconds(30));
                         assertThat(first.log()).contains(" " + Transport.name() + " event loop(s)");
-                        assertThat(second.log())
-                                .contains(TransportKind.IO_URING.isAvailable() ? " io_uring event loop(s)"
-                                        : " epoll event loop(s)");
+                        assertThat(second.log()).contains(" " + (other.isAvailable() ? other : TransportKind.EPOLL)
+                                .label() + " event loop(s)");
                         assertThat(first.log()).contains("sent 3 listening socket(s) to pid " + second.pid());
                         assertThat(second.log()).contains("took over from pid " + first.pid());
                         load.awaitMore(2);

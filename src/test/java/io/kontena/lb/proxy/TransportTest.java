@@ -32,8 +32,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Which transport runs, how an operator picks another, and that each one carries bytes over real sockets. */
 class TransportTest {
     @Test
-    void theDefaultIsEpollWhereAvailableElseNio() {
-        TransportKind expected = TransportKind.EPOLL.isAvailable() ? TransportKind.EPOLL : TransportKind.NIO;
+    void theDefaultIsIoUringWhereAvailableElseEpollElseNio() {
+        TransportKind expected = TransportKind.IO_URING.isAvailable() ? TransportKind.IO_URING
+                : TransportKind.EPOLL.isAvailable() ? TransportKind.EPOLL : TransportKind.NIO;
         assertThat(TransportKind.choose(null)).isEqualTo(expected);
         assertThat(TransportKind.choose(" ")).isEqualTo(expected);
         assertThat(TransportKind.choose("no-such-transport")).as("a misspelt name").isEqualTo(expected);
