@@ -124,15 +124,8 @@ public final class StackFileSource implements AutoCloseable {
     private void watch() {
         try {
             while (true) {
-                WatchKey key = watchService.take();
-                boolean ours = false;
-                // Drain the burst: keep collecting events until the directory has been quiet for a moment.
-                while (key != null) {
-                    ours |= key.pollEvents().stream().anyMatch(e -> file.getFileName().equals(e.context()));
-                    key.reset();
-                    key = watchService.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS);
-                }
-                if (ours && Files.exists(file)) {
+                awaitQuietAfterChange();
+                if (Files.exists(file)) {
                     readIfChanged();
                 }
             }
@@ -140,6 +133,41 @@ public final class StackFileSource implements AutoCloseable {
             // closed
         } catch (RuntimeException e) {
             log.error("watching {} stopped", file, e);
+        }
+    }
+
+    /**
+     * Returns once the file has changed and then been left alone for {@value #QUIET_MILLIS} ms, so that a save in
+     * several steps is read whole. Only the file's own events count: the watch is on its directory, where other
+     * files may change all the time (a log written beside it), and those must neither hold a save back nor pass
+     * for one, nor wake this thread on each of their writes. An overflow (events lost) counts as a change, which may
+     * have been the file's.
+     */
+    private void awaitQuietAfterChange() throws InterruptedException {
+        long lastChange = 0;
+        boolean changed = false;
+        while (true) {
+            WatchKey key;
+            if (!changed) {
+                key = watchService.take();
+            } else {
+                long wait = lastChange + TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS) - System.nanoTime();
+                key = wait > 0 ? watchService.poll(wait, TimeUnit.NANOSECONDS) : null;
+                if (key == null) {
+                    return;
+                }
+            }
+            boolean ours = key.pollEvents().stream().anyMatch(e -> e.kind() == StandardWatchEventKinds.OVERFLOW
+                    || file.getFileName().equals(e.context()));
+            key.reset();
+            if (ours) {
+                changed = true;
+                lastChange = System.nanoTime();
+            } else if (!changed) {
+                // Only other files: take their next events together, a moment later, rather than one wake-up each
+                // (a log beside the file may be written on every request).
+                Thread.sleep(QUIET_MILLIS);
+            }
         }
     }
 

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
+import java.io.BufferedWriter;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -77,6 +80,42 @@ class StackFileSourceTest {
             await(() -> watcher.applied().http().get(0).virtualPaths().contains("/four"));
             assertThat(RawHttp.get(port, "x", "/four/").instance()).isEqualTo("a");
             assertThat(watcher.problems()).isEmpty();
+        }
+    }
+
+    @Test
+    void aSaveAppliesWhileAFileBesideItIsWrittenAllTheTime() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        WhoAmI b = lb.whoami("b");
+        Path file = dir.resolve("kontena.yml");
+        Files.writeString(file, stack("/one", a, "roundrobin"));
+        ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+        AtomicBoolean stop = new AtomicBoolean();
+        // A log in the same directory, written every few milliseconds, as when the process's output goes there.
+        Thread log = new Thread(() -> {
+            try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("lb.log"))) {
+                while (!stop.get()) {
+                    out.write("a line of the log\n");
+                    out.flush();
+                    Thread.sleep(5);
+                }
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher)) {
+            assertThat(watcher.offer(source.load())).isEmpty();
+            source.start();
+            log.start();
+            Thread.sleep(200);
+            assertThat(watcher.generation()).as("the log's writes are no change of the stack file").isEqualTo(1);
+
+            Files.writeString(file, stack("/two", b, "roundrobin"));
+            await(() -> watcher.generation() == 2);
+            assertThat(RawHttp.get(lb.httpPort(), "x", "/two/").instance()).isEqualTo("b");
+        } finally {
+            stop.set(true);
+            log.join();
         }
     }
 
