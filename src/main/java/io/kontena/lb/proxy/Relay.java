@@ -35,7 +35,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     /**
      * Joins two connected channels and starts reading on both. {@code onClose} runs once {@code a} is closed (for
      * least-connection counts): as it closes, when the listener's count of open connections drops too, rather than at
-     * its inactive event, which the event loop delivers later (with io_uring, after a few more completions).
+     * its inactive event, which the event loop delivers later (under io_uring late enough for a test to see the
+     * difference).
      */
     public static void join(Channel a, Channel b, Runnable onClose) {
         a.closeFuture().addListener(f -> onClose.run());
