@@ -43,6 +43,8 @@ final class ProxyHeaders {
     static final int FORWARDED_HOST = 1 << 13;
     /** Sec-WebSocket-Key1 or -Key2, which give an old (hixie-76) WebSocket handshake a body length. */
     static final int WEBSOCKET_KEY = 1 << 14;
+    /** A Connection value other than keep-alive or close, so one that may name headers to remove. */
+    static final int CONNECTION_OPTIONS = 1 << 15;
     private static final int HOP_BY_HOP = CONNECTION | KEEP_ALIVE | PROXY_CONNECTION | UPGRADE | TE;
     private static final int FORWARDED = FORWARDED_FOR | FORWARDED_PROTO | FORWARDED_PORT;
 
@@ -56,9 +58,12 @@ final class ProxyHeaders {
     static int scan(HttpHeaders h) {
         int present = 0;
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
-            int bit = bit(it.next().getKey());
+            Map.Entry<CharSequence, CharSequence> header = it.next();
+            int bit = bit(header.getKey());
             if ((bit & present & HOST) != 0) {
                 bit = HOSTS;
+            } else if (bit == CONNECTION && !isPlain(header.getValue())) {
+                bit = CONNECTION | CONNECTION_OPTIONS;
             }
             present |= bit;
         }
@@ -184,8 +189,11 @@ final class ProxyHeaders {
         if ((present & HOP_BY_HOP) == 0) {
             return;
         }
-        if ((present & CONNECTION) != 0) {
+        if ((present & CONNECTION_OPTIONS) != 0) {
             removeConnectionOptions(h);
+        }
+        if ((present & CONNECTION) != 0) {
+            h.remove(HttpHeaderNames.CONNECTION);
         }
         if ((present & KEEP_ALIVE) != 0) {
             h.remove(HttpHeaderNames.KEEP_ALIVE);
@@ -204,22 +212,23 @@ final class ProxyHeaders {
         }
     }
 
-    /** Removes the Connection header and the headers its options name. */
+    /** keep-alive and close, the usual Connection values, name no header that stays. */
+    private static boolean isPlain(CharSequence connection) {
+        return HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(connection)
+                || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(connection);
+    }
+
+    /** Removes the headers the Connection header's options name (the Connection header stays for the caller). */
     private static void removeConnectionOptions(HttpHeaders h) {
-        List<String> options = null;
+        // Collected first: removing headers while iterating over the Connection values would be unsafe.
+        List<String> options = new ArrayList<>(2);
         for (Iterator<String> values = h.valueStringIterator(HttpHeaderNames.CONNECTION); values.hasNext(); ) {
             String value = values.next();
-            // The usual values name no header that stays; the others are collected first, as removing headers
-            // while iterating over these would be unsafe.
-            if (!HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(value)
-                    && !HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(value)) {
-                if (options == null) {
-                    options = new ArrayList<>(2);
-                }
+            if (!isPlain(value)) {
                 options.add(value);
             }
         }
-        for (String value : options == null ? List.<String>of() : options) {
+        for (String value : options) {
             for (String name : value.split(",")) {
                 String n = name.trim();
                 // Framing stays with the codec, which re-frames the body for the next hop; Host is never a
@@ -230,7 +239,6 @@ final class ProxyHeaders {
                 }
             }
         }
-        h.remove(HttpHeaderNames.CONNECTION);
     }
 
     private static void apply(List<HeaderRule> rules, HttpHeaders h) {

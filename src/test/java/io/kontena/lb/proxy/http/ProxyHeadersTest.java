@@ -86,6 +86,28 @@ class ProxyHeadersTest {
     }
 
     @Test
+    void scanTellsAConnectionValueThatMayNameHeaders() {
+        assertThat(ProxyHeaders.scan(decode("GET / HTTP/1.1\r\nConnection: Keep-Alive\r\nConnection: close\r\n\r\n")
+                .headers())).isEqualTo(ProxyHeaders.CONNECTION);
+        assertThat(ProxyHeaders.scan(decode("GET / HTTP/1.1\r\nConnection: close\r\nConnection: X-Secret\r\n\r\n")
+                .headers())).isEqualTo(ProxyHeaders.CONNECTION | ProxyHeaders.CONNECTION_OPTIONS);
+        assertThat(ProxyHeaders.scan(decode("GET / HTTP/1.1\r\nConnection: keep-alive, x-secret\r\n\r\n")
+                .headers())).isEqualTo(ProxyHeaders.CONNECTION | ProxyHeaders.CONNECTION_OPTIONS);
+    }
+
+    @Test
+    void connectionOptionsFromEveryConnectionHeaderAreDropped() {
+        assertThat(toUpstream("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nX-Secret: 1\r\n"
+                + "connection: Close, x-secret ,X-Other\r\nX-Other: 2\r\nX-Kept: 3\r\nContent-Length: 0\r\n\r\n"))
+                .containsExactly("Host: a", "X-Kept: 3", "Content-Length: 0", "x-forwarded-for: 192.0.2.9",
+                        "x-forwarded-proto: http", "x-forwarded-port: 8080", "x-forwarded-host: a");
+        assertThat(toUpstream("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n"
+                + "X-Kept: 3\r\n\r\n"))
+                .containsExactly("Host: a", "X-Kept: 3", "x-forwarded-for: 192.0.2.9",
+                        "x-forwarded-proto: http", "x-forwarded-port: 8080", "x-forwarded-host: a");
+    }
+
+    @Test
     void headersAddedFromTheTemplateAreCopies() {
         HttpHeaders template = ProxyHeaders.forwarded("192.0.2.9", "http", "8080");
         HttpRequest r = decode("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
