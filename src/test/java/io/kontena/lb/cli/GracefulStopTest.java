@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.proxy.Transport;
+import io.kontena.lb.testing.Background;
 import io.kontena.lb.testing.Chat;
 import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.RawHttp;
@@ -35,7 +36,7 @@ class GracefulStopTest {
         CountDownLatch release = new CountDownLatch(1);
         try (ServerSocket upstream = new ServerSocket(0)) {
             // An upstream that holds its answer until the test lets it go.
-            CompletableFuture.runAsync(() -> {
+            Background.run(() -> {
                 try (Socket s = upstream.accept()) {
                     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
                     while (!in.readLine().isEmpty()) {
@@ -64,7 +65,7 @@ class GracefulStopTest {
                     """.formatted(port, upstream.getLocalPort()));
             try (LbProcess lb = LbProcess.run(stack, List.of("-Xmx128m"), "--drain-timeout", "20")) {
                 lb.awaitListening(port);
-                CompletableFuture<RawHttp.Response> slow = CompletableFuture.supplyAsync(() -> {
+                CompletableFuture<RawHttp.Response> slow = Background.supply(() -> {
                     try {
                         return RawHttp.get(port, "x", "/slow");
                     } catch (Exception e) {

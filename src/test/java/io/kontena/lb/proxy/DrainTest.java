@@ -12,6 +12,7 @@ import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.testing.Background;
 import io.kontena.lb.testing.H2Client;
 import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
@@ -243,7 +244,7 @@ class DrainTest {
     }
 
     private static CompletableFuture<RawHttp.Response> request(int port, String path) {
-        return CompletableFuture.supplyAsync(() -> {
+        return Background.supply(() -> {
             try {
                 return RawHttp.get(port, "x", path);
             } catch (IOException e) {

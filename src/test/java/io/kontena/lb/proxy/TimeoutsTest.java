@@ -9,6 +9,7 @@ import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.testing.Background;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
@@ -71,7 +72,7 @@ class TimeoutsTest {
         long trickleStart = System.nanoTime();
         RawHttp trickle = lb.closeAfter(new RawHttp(lb.httpPort()));
         trickle.send("GET / HTTP/1.1\r\nHost: a\r\n");
-        CompletableFuture<RawHttp.Response> trickled = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<RawHttp.Response> trickled = Background.supply(() -> {
             try {
                 return trickle.read();
             } catch (IOException e) {
@@ -82,7 +83,7 @@ class TimeoutsTest {
         RawHttp idle = lb.closeAfter(new RawHttp(lb.httpPort()));
         assertThat(idle.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
         long idleStart = System.nanoTime();
-        CompletableFuture<Boolean> idleClosed = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Boolean> idleClosed = Background.supply(() -> {
             try {
                 return idle.isClosedByPeer();
             } catch (IOException e) {

@@ -3,6 +3,7 @@ package io.kontena.lb.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.kontena.lb.testing.Background;
 import io.kontena.lb.testing.TestCertificates;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -59,7 +60,7 @@ class UringHandshakeFlushTest {
                 InputStream in = peer.getInputStream();
 
                 // Netty alone: a byte flushed while the loop is busy stays queued until the loop is free again.
-                CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> read(in));
+                CompletableFuture<Integer> first = Background.supply(() -> read(in));
                 boolean leftWhileBusy = ch.eventLoop().submit(() -> {
                     ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1}));
                     return arrives(first, 300);
@@ -68,7 +69,7 @@ class UringHandshakeFlushTest {
                 assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo(1);
 
                 // Submitted at once: it leaves while the loop is still busy.
-                CompletableFuture<Integer> second = CompletableFuture.supplyAsync(() -> read(in));
+                CompletableFuture<Integer> second = Background.supply(() -> read(in));
                 boolean left = ch.eventLoop().submit(() -> {
                     ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {2}));
                     UringHandshakeFlush.submit(ch.eventLoop());
