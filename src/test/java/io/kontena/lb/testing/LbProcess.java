@@ -2,6 +2,7 @@ package io.kontena.lb.testing;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -83,11 +85,33 @@ public final class LbProcess implements AutoCloseable {
                 .collect(Collectors.joining(File.pathSeparator));
     }
 
-    /** A port that was free a moment ago, for a process that must be told its port in advance. */
+    /**
+     * A port that was free a moment ago, for a process that must be told its port in advance. It is taken below the
+     * kernel's ephemeral range: a port that {@code bind(0)} handed out and that was closed again can be handed out to
+     * the next {@code bind(0)} (an upstream a test starts after this) or become an outgoing connection's source port
+     * before the process binds it, and the test would then talk to that socket instead.
+     */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        int below = ephemeralRangeStart();
+        if (below < 4096) { // no room below it for unprivileged ports: the kernel's pick after all
+            try (ServerSocket s = new ServerSocket(0)) {
+                return s.getLocalPort();
+            }
         }
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = below / 2 + ThreadLocalRandom.current().nextInt(below / 2);
+            try (ServerSocket s = new ServerSocket(port)) {
+                return s.getLocalPort();
+            } catch (BindException taken) {
+                // another process holds it; draw again
+            }
+        }
+        throw new IOException("no free port found between " + below / 2 + " and " + below);
+    }
+
+    private static int ephemeralRangeStart() throws IOException {
+        Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+        return Files.exists(range) ? Integer.parseInt(Files.readString(range).trim().split("\\s+")[0]) : 32768;
     }
 
     /** Waits until the process accepts connections on the port. */
