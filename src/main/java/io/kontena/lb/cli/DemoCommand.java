@@ -4,7 +4,7 @@ import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Upstream;
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.proxy.Transport;
-import io.kontena.lb.vault.FileSecretStore;
+import io.kontena.lb.source.StackFileSource;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -38,9 +38,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return RunCommand.serve(stack, Optional.ofNullable(lb),
-                () -> FileSecretStore.open(Optional.empty(), System.getenv()), proxy, new HandoverOptions(),
-                DemoCommand::startUpstreams);
+        return RunCommand.serve(watcher -> new StackFileSource(stack, Optional.ofNullable(lb), watcher), proxy,
+                new HandoverOptions(), DemoCommand::startUpstreams);
     }
 
     private static void startUpstreams(LbConfig config) {

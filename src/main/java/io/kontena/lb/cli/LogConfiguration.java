@@ -49,6 +49,10 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
         accessLogger.addAppender(access);
 
         context.getLogger("io.netty").setLevel(Level.WARN);
+        // the etcd client's own libraries: their INFO lines are about connection handling, which the source reports
+        context.getLogger("io.etcd").setLevel(Level.WARN);
+        context.getLogger("io.grpc").setLevel(Level.WARN);
+        context.getLogger("io.vertx").setLevel(Level.WARN);
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.INFO);
         root.addAppender(stderr);

@@ -10,18 +10,14 @@ import io.kontena.lb.proxy.InheritedSockets;
 import io.kontena.lb.proxy.ProxyRuntime;
 import io.kontena.lb.proxy.Transport;
 import io.kontena.lb.source.ConfigWatcher;
-import io.kontena.lb.source.StackFileSource;
-import io.kontena.lb.vault.SecretStore;
+import io.kontena.lb.source.ConfigSource;
 import io.netty.channel.unix.FileDescriptor;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -30,8 +26,9 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs a load balancer service of a stack file for the services linked to it.",
-                "A saved change of the file applies without a restart; SIGHUP re-reads it too.",
+        description = {"Runs a load balancer service of a stack file, or of etcd, for the services linked to it.",
+                "A saved change of the file, or a change in etcd, applies without a restart; SIGHUP",
+                "reads the configuration again too.",
                 "SIGTERM stops accepting, lets open requests finish (up to the drain timeout)",
                 "and exits. A process started with --take-over PATH takes the listening sockets",
                 "over from one started with --handover-socket PATH: an upgrade refuses no connection."})
@@ -45,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
     private static final long SETTLE_AFTER_MS = 1000;
 
     @Mixin
-    StackOptions stack = new StackOptions();
+    SourceOptions source = new SourceOptions();
 
     @Mixin
     ProxyOptions proxy = new ProxyOptions();
@@ -55,17 +52,21 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return serve(stack.stack, Optional.ofNullable(stack.lb), stack::openVault, proxy, handover, config -> { });
+        return serve(source::open, proxy, handover, config -> { });
+    }
+
+    /** Opens the configuration source, which follows changes through the watcher. */
+    interface SourceOpener {
+        ConfigSource open(ConfigWatcher watcher) throws Exception;
     }
 
     /**
-     * Serves a stack file, following its changes, until the process is told to stop.
+     * Serves a configuration source, following its changes, until the process is told to stop.
      *
-     * @param vault       opens the vault that the stack file's secrets: entries are read from
      * @param beforeStart sees the first configuration before any listener opens
      */
-    static int serve(Path file, Optional<String> lb, Supplier<SecretStore> vault, ProxyOptions options,
-                     HandoverOptions handover, Consumer<LbConfig> beforeStart) throws Exception {
+    static int serve(SourceOpener opener, ProxyOptions options, HandoverOptions handover,
+                     Consumer<LbConfig> beforeStart) throws Exception {
         long start = System.nanoTime();
         ProxyRuntime.Settings settings = options.settings();
         // Taken over first: until this process tells it to stop, the previous one serves as before, so any
@@ -77,10 +78,10 @@ final class RunCommand implements Callable<Integer> {
         ConfigWatcher watcher = new ConfigWatcher(runtime);
         AdminServer admin;
         HandoverSocket handoverSocket;
-        StackFileSource source;
+        ConfigSource source;
         LbConfig first;
         try {
-            source = new StackFileSource(file, lb, watcher, vault);
+            source = opener.open(watcher);
             started.add(0, source);
             first = source.load();
             beforeStart.accept(first);
@@ -116,7 +117,7 @@ final class RunCommand implements Callable<Integer> {
         inherited.serve();
         source.start();
         Signal.handle(new Signal("HUP"), signal -> {
-            log.info("SIGHUP: reading {} again", file);
+            log.info("SIGHUP: reading {} again", source.description());
             source.reload();
         });
         log.info("serving {} http and {} tcp service(s) with {} {} event loop(s), ready in {} ms",

@@ -9,20 +9,20 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
-        description = {"Prints the configuration a stack file gives a load balancer, or every problem.",
+        description = {"Prints the configuration a stack file, or etcd, gives a load balancer, or every problem.",
                 "Exit status 0 when valid, 1 when not."})
 final class ValidateCommand implements Callable<Integer> {
     @Mixin
-    StackOptions stack = new StackOptions();
+    SourceOptions source = new SourceOptions();
 
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         LbConfig config;
         try {
-            config = stack.load();
+            config = source.load();
         } catch (ConfigException e) {
             spec.commandLine().getErr().println("invalid: " + e.getMessage());
             return 1;

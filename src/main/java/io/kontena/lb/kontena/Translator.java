@@ -36,9 +36,12 @@ public final class Translator {
     private final List<TcpService> tcp = new ArrayList<>();
     private Optional<String> defaultService = Optional.empty();
     private final CertificateBundles.Result certificates;
+    /** The instances register themselves (etcd): a service may have none for a while, between deploys. */
+    private final boolean upstreamsRegistered;
 
-    private Translator(Stack stack, StackService lb, List<String> lbNames) {
+    private Translator(Stack stack, StackService lb, List<String> lbNames, boolean upstreamsRegistered) {
         this.stack = stack;
+        this.upstreamsRegistered = upstreamsRegistered;
         this.lb = lb;
         this.lbNames = lbNames;
         this.serviceNames = new LinkedHashSet<>();
@@ -75,7 +78,17 @@ public final class Translator {
     public static LbConfig translate(Stack stack, Optional<String> lbName) {
         List<String> lbNames = loadBalancers(stack);
         String chosen = choose(stack, lbNames, lbName);
-        return new Translator(stack, stack.service(chosen).orElseThrow(), lbNames).translate();
+        return new Translator(stack, stack.service(chosen).orElseThrow(), lbNames, false).translate();
+    }
+
+    /**
+     * Like {@link #translate}, for a stack whose services' instances register themselves as they come and go (as
+     * under etcd): a TCP service without any is served too, refusing connections until one registers.
+     *
+     * @param lbName a load balancer service of the stack
+     */
+    static LbConfig translateRegistered(Stack stack, String lbName) {
+        return new Translator(stack, stack.service(lbName).orElseThrow(), loadBalancers(stack), true).translate();
     }
 
     private static String choose(Stack stack, List<String> lbNames, Optional<String> lbName) {
@@ -153,7 +166,7 @@ public final class Translator {
         List<Upstream> upstreams = upstreams(service,
                 settings.internalPort() == 0 ? ServiceVariables.DEFAULT_INTERNAL_PORT : settings.internalPort());
         if (settings.isTcp()) {
-            if (service.upstreams().isEmpty()) {
+            if (service.upstreams().isEmpty() && !upstreamsRegistered) {
                 problems.add(name, "upstreams", "", "a TCP service needs at least one upstream; list where its "
                         + "instances run under upstreams:, for example - 10.0.0.5:3306");
             }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * {@link #reload()} is called (SIGHUP). Saves are read after a short quiet period, so a file written in
  * several steps is read once, whole; a read that still fails to parse is rejected and the next save retried.
  */
-public final class StackFileSource implements AutoCloseable {
+public final class StackFileSource implements ConfigSource {
     private static final Logger log = LoggerFactory.getLogger(StackFileSource.class);
     /** Editors write in bursts; reading after this much quiet sees the finished file. */
     private static final long QUIET_MILLIS = 50;
@@ -62,7 +62,7 @@ public final class StackFileSource implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    /** Translates the file as it is now; throws when it cannot be read or names no usable load balancer. */
+    @Override
     public LbConfig load() {
         byte[] bytes = StackFile.bytes(file);
         LbConfig config = translate(bytes);
@@ -70,14 +70,20 @@ public final class StackFileSource implements AutoCloseable {
         return config;
     }
 
+    @Override
     public void start() {
         thread.start();
     }
 
-    /** Reads the file again, whether or not it changed on disk. */
+    @Override
     public synchronized void reload() {
         lastRead = null;
         readIfChanged();
+    }
+
+    @Override
+    public String description() {
+        return file.toString();
     }
 
     private synchronized void readIfChanged() {

@@ -1,0 +1,156 @@
+package io.kontena.lb.kontena;
+
+import io.kontena.lb.config.HttpService;
+import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.Problem;
+import io.kontena.lb.config.TcpService;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Kontena's etcd layout: one subtree per load balancer, {@code /kontena/haproxy/<lb>/}, with a directory of keys for
+ * each balanced service ({@code services/<svc>/} for HTTP, {@code tcp-services/<svc>/} for TCP) and one key per
+ * running instance under its {@code upstreams/}. Each key stands for the service variable it was written from
+ * ({@code virtual_hosts} for KONTENA_LB_VIRTUAL_HOSTS), so the subtree is read as a stack of services linked to the
+ * load balancer and translated with the stack file's rules; a problem names the etcd key rather than the variable.
+ */
+public final class EtcdLayout {
+    public static final String ROOT = "/kontena/haproxy/";
+    static final String HTTP_DIR = "services";
+    static final String TCP_DIR = "tcp-services";
+    static final String UPSTREAMS = "upstreams";
+    /** Subject of the problems that concern no service: keys outside the services' directories. */
+    static final String SUBJECT = "etcd";
+    private static final Set<String> HTTP_KEYS = Set.of("balance", "virtual_hosts", "virtual_path",
+            "keep_virtual_path", "custom_settings", "cookie", "basic_auth_secrets", "default_service");
+    private static final Set<String> TCP_KEYS = Set.of("balance", "external_port", "custom_settings", "tls");
+    /** Written by the orchestrator for its health checks, which this load balancer does not make (nor from stacks). */
+    private static final Set<String> IGNORED = Set.of("health_check_uri", "health_check_port");
+    private static final String LB_IMAGE = "kontena/lb";
+
+    private final String lb;
+    private final String prefix;
+    private final Problems problems = new Problems();
+    /** service directory name -> its keys (relative to the directory) and values, sorted */
+    private final Map<String, Map<String, String>> http = new TreeMap<>();
+    private final Map<String, Map<String, String>> tcp = new TreeMap<>();
+    /** "service\nvariable" (and "service\nupstreams\naddress") -> the etcd key it came from, for the problems */
+    private final Map<String, String> keyOfVariable = new HashMap<>();
+
+    private EtcdLayout(String lb) {
+        this.lb = lb;
+        this.prefix = prefix(lb);
+    }
+
+    /** The subtree of load balancer {@code lb} ("name", or "stack/name" for a load balancer of a stack). */
+    public static String prefix(String lb) {
+        return ROOT + lb + "/";
+    }
+
+    /**
+     * The load balancer's name as Kontena gave it to the container: {@code KONTENA_STACK_NAME/KONTENA_SERVICE_NAME},
+     * or the service name alone outside a stack (Kontena's own stack name for that is "null").
+     */
+    public static Optional<String> lbName(Map<String, String> env) {
+        String service = env.getOrDefault("KONTENA_SERVICE_NAME", "").trim();
+        String stack = env.getOrDefault("KONTENA_STACK_NAME", "").trim();
+        if (service.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(stack.isEmpty() || stack.equals("null") ? service : stack + "/" + service);
+    }
+
+    /**
+     * Translates the subtree of load balancer {@code lb}. Bad input never throws: each bad key is a problem of its
+     * service, which is left out while the rest stays.
+     *
+     * @param keys        every key under {@link #prefix(String)}, whole, with its value
+     * @param environment the load balancer's own settings (certificates, KONTENA_LB_* of the load balancer), as a
+     *                    load balancer service of a stack file has them
+     * @param ports       where its container ports are published, as in a stack file's {@code ports:}
+     */
+    public static LbConfig translate(String lb, Map<String, String> keys, Map<String, String> environment,
+                                     List<PortMapping> ports) {
+        return new EtcdLayout(lb).translate(keys, environment, ports);
+    }
+
+    private LbConfig translate(Map<String, String> keys, Map<String, String> environment, List<PortMapping> ports) {
+        for (Map.Entry<String, String> kv : new TreeMap<>(keys).entrySet()) {
+            sort(kv.getKey(), kv.getValue());
+        }
+        List<StackService> services = new ArrayList<>();
+        services.add(new StackService(lb, LB_IMAGE, environment, List.of(), ports, List.of(), List.of()));
+        http.forEach((name, dir) -> service(name, Mode.HTTP, dir).ifPresent(services::add));
+        tcp.forEach((name, dir) -> service(name, Mode.TCP, dir).ifPresent(services::add));
+        LbConfig config = Translator.translateRegistered(new Stack(Optional.empty(), services), lb);
+        List<Problem> all = new ArrayList<>(problems.list());
+        for (Problem p : config.problems()) {
+            String key = keyOfVariable.getOrDefault(p.subject() + "\n" + p.key() + "\n" + p.value(),
+                    keyOfVariable.get(p.subject() + "\n" + p.key()));
+            all.add(key == null ? p : new Problem(p.subject(), key, p.value(), p.message()));
+        }
+        return new LbConfig(config.httpPort(), config.http(), config.tcp(), all, config.https());
+    }
+
+    /** Files one key under its service, or reports it when the layout has no place for it. */
+    private void sort(String key, String value) {
+        String[] parts = key.substring(prefix.length()).split("/", -1);
+        Map<String, Map<String, String>> kind = parts[0].equals(HTTP_DIR) ? http
+                : parts[0].equals(TCP_DIR) ? tcp : null;
+        if (kind == null || parts.length < 3 || parts[1].isEmpty()) {
+            problems.add(SUBJECT, key, value, "not a key of the load balancer's layout, which is "
+                    + prefix + HTTP_DIR + "/<service>/<key> or " + prefix + TCP_DIR + "/<service>/<key>; it is left out");
+            return;
+        }
+        String service = parts[1];
+        String inService = String.join("/", List.of(parts).subList(2, parts.length));
+        kind.computeIfAbsent(service, s -> new TreeMap<>()).put(inService, value);
+    }
+
+    private Optional<StackService> service(String name, Mode mode, Map<String, String> dir) {
+        String dirKey = prefix + (mode == Mode.HTTP ? HTTP_DIR : TCP_DIR) + "/" + name + "/";
+        if (http.containsKey(name) && tcp.containsKey(name)) {
+            if (mode == Mode.HTTP) {
+                problems.add(name, dirKey, "", "the service is under both " + HTTP_DIR + "/ and " + TCP_DIR
+                        + "/; a service is balanced either as HTTP or as TCP: remove one of the two directories");
+            }
+            return Optional.empty();
+        }
+        Set<String> valid = mode == Mode.HTTP ? HTTP_KEYS : TCP_KEYS;
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put(ServiceVariables.MODE, mode == Mode.HTTP ? "http" : "tcp");
+        List<String> upstreams = new ArrayList<>();
+        boolean bad = false;
+        for (Map.Entry<String, String> kv : dir.entrySet()) {
+            String key = kv.getKey();
+            if (key.startsWith(UPSTREAMS + "/") && key.indexOf('/', UPSTREAMS.length() + 1) < 0
+                    && key.length() > UPSTREAMS.length() + 1) {
+                upstreams.add(kv.getValue().trim());
+                keyOfVariable.put(name + "\n" + UPSTREAMS + "\n" + kv.getValue().trim(), dirKey + key);
+            } else if (valid.contains(key)) {
+                String variable = ServiceVariables.PREFIX + key.toUpperCase(Locale.ROOT);
+                env.put(variable, kv.getValue());
+                keyOfVariable.put(name + "\n" + variable, dirKey + key);
+            } else if (!IGNORED.contains(key)) {
+                problems.add(name, dirKey + key, kv.getValue(), (key.startsWith(UPSTREAMS)
+                        ? "an upstream is one key, " + dirKey + UPSTREAMS + "/<instance>, with the value <ip>:<port>"
+                        : "unknown key") + "; the keys of a" + (mode == Mode.HTTP ? "n HTTP" : " TCP") + " service are: "
+                        + String.join(", ", new TreeSet<>(valid)) + ", " + UPSTREAMS + "/<instance>"
+                        + Suggestions.closest(key, valid).map(k -> "; did you mean " + k + "?").orElse(""));
+                bad = true;
+            }
+        }
+        if (bad) {
+            return Optional.empty();
+        }
+        return Optional.of(new StackService(name, "", env, List.of(Link.of(lb)), List.of(), upstreams, List.of()));
+    }
+}

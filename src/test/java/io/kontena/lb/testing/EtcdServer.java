@@ -1,0 +1,148 @@
+package io.kontena.lb.testing;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.PutOption;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real etcd server for a test: Debian's etcd-server package ({@code /usr/bin/etcd}, or {@code $ETCD_BINARY}), on
+ * loopback ports of its own with a data directory the test owns. It can be stopped and started again on the same
+ * ports and data, as an etcd that restarts. A client for the test's own writes comes with it.
+ */
+public final class EtcdServer implements AutoCloseable {
+    private final Path dataDir;
+    private final Path log;
+    private final int clientPort;
+    private final int peerPort;
+    private Process process;
+    private Client client;
+
+    private EtcdServer(Path dir) throws IOException {
+        this.dataDir = dir.resolve("etcd-data");
+        this.log = dir.resolve("etcd.log");
+        this.clientPort = LbProcess.freePort();
+        this.peerPort = LbProcess.freePort();
+    }
+
+    /** Starts a server keeping its data under {@code dir}; it answers when this returns. */
+    public static EtcdServer start(Path dir) throws Exception {
+        EtcdServer server = new EtcdServer(dir);
+        server.startProcess();
+        return server;
+    }
+
+    public static String binary() {
+        String given = System.getenv("ETCD_BINARY");
+        return given != null ? given : "/usr/bin/etcd";
+    }
+
+    /** Whether the etcd binary is installed (`.ci/run` installs it; the tests fail rather than skip without it). */
+    public static boolean installed() {
+        return Files.isExecutable(Path.of(binary()));
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + clientPort;
+    }
+
+    public List<String> endpoints() {
+        return List.of(url());
+    }
+
+    public synchronized void startProcess() throws Exception {
+        if (!installed()) {
+            throw new IllegalStateException(binary() + " is missing: install Debian's etcd-server package "
+                    + "(apt-get install -y etcd-server), as .ci/run does, or point $ETCD_BINARY at an etcd");
+        }
+        String peer = "http://127.0.0.1:" + peerPort;
+        process = new ProcessBuilder(binary(), "--name", "test", "--data-dir", dataDir.toString(),
+                "--listen-client-urls", url(), "--advertise-client-urls", url(),
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "test=" + peer, "--log-level", "warn")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!answers()) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("etcd did not start on " + url() + ": " + Files.readString(log));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Stops the server (SIGKILL: as a crash); {@link #startProcess} brings it back with the same data. */
+    public synchronized void stopProcess() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+            process = null;
+        }
+    }
+
+    private boolean answers() {
+        try (Socket s = new Socket("127.0.0.1", clientPort)) {
+            return client().getKVClient().get(bytes("/")).get(2, TimeUnit.SECONDS) != null;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private synchronized Client client() {
+        if (client == null) {
+            client = Client.builder().endpoints(url()).build();
+        }
+        return client;
+    }
+
+    public void put(String key, String value) throws Exception {
+        client().getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
+    }
+
+    /** Puts several keys in one transaction, as a writer of a whole service does. */
+    public void putAll(Map<String, String> keys) throws Exception {
+        Op[] ops = keys.entrySet().stream().map(e -> Op.put(bytes(e.getKey()), bytes(e.getValue()), PutOption.DEFAULT))
+                .toArray(Op[]::new);
+        client().getKVClient().txn().Then(ops).commit().get(10, TimeUnit.SECONDS);
+    }
+
+    public void delete(String key) throws Exception {
+        client().getKVClient().delete(bytes(key)).get(10, TimeUnit.SECONDS);
+    }
+
+    public void deletePrefix(String prefix) throws Exception {
+        client().getKVClient().delete(bytes(prefix), DeleteOption.builder().isPrefix(true).build())
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    /** Compacts the history up to now, as etcd's auto-compaction does: a watch from an older revision fails. */
+    public void compact() throws Exception {
+        long revision = client().getKVClient().get(bytes("/")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+        client().getKVClient().compact(revision).get(10, TimeUnit.SECONDS);
+    }
+
+    public String log() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (client != null) {
+            client.close();
+        }
+        stopProcess();
+    }
+}
