@@ -37,9 +37,12 @@ import picocli.CommandLine.Spec;
 final class SourceOptions {
     /** The etcd address Kontena gave a load balancer container. */
     static final String ETCD_VARIABLE = "ETCD_NODE";
-    /** Variables of this process rather than of the load balancer service, though they share its prefix. */
+    /**
+     * Variables of this process rather than of the load balancer service, though they share its prefixes: its own,
+     * and OpenSSL's paths to trusted certificates, which many environments set.
+     */
     private static final Set<String> PROCESS_VARIABLES = Set.of(Transport.VARIABLE, FileSecretStore.PATH_VARIABLE,
-            FileSecretStore.KEY_VARIABLE);
+            FileSecretStore.KEY_VARIABLE, "SSL_CERT_FILE", "SSL_CERT_DIR");
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -115,27 +118,36 @@ final class SourceOptions {
         }
     }
 
-    /** The URLs given, or $ETCD_NODE; a bare host:port is taken for http://host:port. */
     private List<String> etcdEndpoints() {
-        List<String> given = etcd;
+        try {
+            return etcdUrls(etcd);
+        } catch (IllegalArgumentException e) {
+            throw mistake(etcd == null ? "give a stack file with --stack FILE, or " + e.getMessage() : e.getMessage());
+        }
+    }
+
+    /**
+     * The URLs given with --etcd, or else those of $ETCD_NODE; a bare host:port is taken for http://host:port.
+     *
+     * @throws IllegalArgumentException when none is given, saying how to give one
+     */
+    static List<String> etcdUrls(List<String> given) {
         if (given == null) {
             String node = System.getenv(ETCD_VARIABLE);
             if (node == null || node.isBlank()) {
-                throw mistake("give a stack file with --stack FILE, or etcd's address with "
-                        + "--etcd URL (or $" + ETCD_VARIABLE + ")");
+                throw new IllegalArgumentException("etcd's address with --etcd URL (or $" + ETCD_VARIABLE + ")");
             }
             given = List.of(node.split(","));
         }
         List<String> urls = new ArrayList<>();
         for (String url : given) {
             String u = url.trim();
-            if (u.isEmpty()) {
-                continue;
+            if (!u.isEmpty()) {
+                urls.add(u.contains("://") ? u : "http://" + u);
             }
-            urls.add(u.contains("://") ? u : "http://" + u);
         }
         if (urls.isEmpty()) {
-            throw mistake("--etcd: no address given; expected a client URL such as "
+            throw new IllegalArgumentException("--etcd: no address given; expected a client URL such as "
                     + "http://127.0.0.1:2379");
         }
         return urls;

@@ -4,7 +4,9 @@ import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
+import io.kontena.lb.config.Upstream;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,6 +70,24 @@ public final class EtcdLayout {
         return Optional.of(stack.isEmpty() || stack.equals("null") ? service : stack + "/" + service);
     }
 
+    /** The name of a stack's load balancer service in etcd: "stack/service", or the service's name alone. */
+    public static String lbName(Stack stack, String lbService) {
+        return stack.linkName().map(n -> n + "/" + lbService).orElse(lbService);
+    }
+
+    /** The service directories ({@code services/web/}) that {@code keys}, every key of a subtree, hold. */
+    public static Set<String> serviceDirs(String lb, Collection<String> keys) {
+        Set<String> dirs = new TreeSet<>();
+        String prefix = prefix(lb);
+        for (String key : keys) {
+            String[] parts = key.substring(prefix.length()).split("/", -1);
+            if (parts.length >= 3 && (parts[0].equals(HTTP_DIR) || parts[0].equals(TCP_DIR))) {
+                dirs.add(parts[0] + "/" + parts[1] + "/");
+            }
+        }
+        return dirs;
+    }
+
     /**
      * Translates the subtree of load balancer {@code lb}. Bad input never throws: each bad key is a problem of its
      * service, which is left out while the rest stays.
@@ -113,6 +133,60 @@ public final class EtcdLayout {
         String service = parts[1];
         String inService = String.join("/", List.of(parts).subList(2, parts.length));
         kind.computeIfAbsent(service, s -> new TreeMap<>()).put(inService, value);
+    }
+
+    /**
+     * What a stack file's load balancer is in this layout: for each service it balances and accepts (those with a
+     * problem are left out, so that their keys in etcd stay as they are), its directory's keys relative to the
+     * load balancer's subtree ({@code services/web/balance}) with their values, as the orchestrator wrote them:
+     * {@code balance} always, {@code virtual_path} "/" when a service has neither hosts nor paths, a TCP service's
+     * {@code external_port}, and one {@code upstreams/<service>-<n>} per instance listed.
+     *
+     * A service of a named stack is named {@code <stack>-<service>} there, as Kontena named it.
+     *
+     * @param config the stack's translation for that load balancer
+     * @return service directory ({@code services/web/}) -> its keys, in the stack's order of services
+     */
+    public static Map<String, Map<String, String>> keysOf(Stack stack, LbConfig config) {
+        String namePrefix = stack.linkName().map(n -> n + "-").orElse("");
+        Map<String, Map<String, String>> dirs = new LinkedHashMap<>();
+        for (HttpService s : config.http()) {
+            Map<String, String> keys = variables(stack, s.name(), HTTP_KEYS);
+            keys.putIfAbsent("balance", "roundrobin");
+            if (!keys.containsKey("virtual_hosts") && !keys.containsKey("virtual_path")) {
+                keys.put("virtual_path", "/");
+            }
+            dirs.put(HTTP_DIR + "/" + namePrefix + s.name() + "/", withUpstreams(keys, s.name(), s.upstreams()));
+        }
+        for (TcpService s : config.tcp()) {
+            Map<String, String> keys = variables(stack, s.name(), TCP_KEYS);
+            keys.putIfAbsent("balance", "roundrobin");
+            keys.putIfAbsent("external_port", Integer.toString(ServiceVariables.DEFAULT_EXTERNAL_PORT));
+            dirs.put(TCP_DIR + "/" + namePrefix + s.name() + "/", withUpstreams(keys, s.name(), s.upstreams()));
+        }
+        return dirs;
+    }
+
+    /** The service's KONTENA_LB_* variables that are keys of the layout, as keys. */
+    private static Map<String, String> variables(Stack stack, String name, Set<String> valid) {
+        Map<String, String> keys = new TreeMap<>();
+        stack.service(name).orElseThrow().environment().forEach((variable, value) -> {
+            if (variable.startsWith(ServiceVariables.PREFIX)) {
+                String key = variable.substring(ServiceVariables.PREFIX.length()).toLowerCase(Locale.ROOT);
+                if (valid.contains(key)) {
+                    keys.put(key, value);
+                }
+            }
+        });
+        return keys;
+    }
+
+    private static Map<String, String> withUpstreams(Map<String, String> keys, String service,
+                                                     List<Upstream> upstreams) {
+        for (int i = 0; i < upstreams.size(); i++) {
+            keys.put(UPSTREAMS + "/" + service + "-" + (i + 1), upstreams.get(i).toString());
+        }
+        return keys;
     }
 
     private Optional<StackService> service(String name, Mode mode, Map<String, String> dir) {

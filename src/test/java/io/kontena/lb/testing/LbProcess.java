@@ -36,21 +36,26 @@ public final class LbProcess implements AutoCloseable {
      * they set {@code --access-log}.
      */
     public static LbProcess run(Path stack, List<String> jvmOptions, String... args) throws IOException {
-        return start(Map.of(), "run", stack, jvmOptions, args);
+        return start(Map.of(), "run", List.of("--stack", stack.toString()), jvmOptions, args);
     }
 
     /** {@link #run} with these variables added to the process's environment. */
     public static LbProcess run(Map<String, String> environment, Path stack, List<String> jvmOptions,
                                 String... args) throws IOException {
-        return start(environment, "run", stack, jvmOptions, args);
+        return start(environment, "run", List.of("--stack", stack.toString()), jvmOptions, args);
+    }
+
+    /** {@code run} without a stack file, as {@link #run} does otherwise: the arguments name etcd (or the environment). */
+    public static LbProcess runWithoutStack(Map<String, String> environment, String... args) throws IOException {
+        return start(environment, "run", List.of(), List.of(), args);
     }
 
     /** Starts {@code demo --stack FILE --bind 127.0.0.1} plus the given arguments, as {@link #run} does. */
     public static LbProcess demo(Path stack, List<String> jvmOptions, String... args) throws IOException {
-        return start(Map.of(), "demo", stack, jvmOptions, args);
+        return start(Map.of(), "demo", List.of("--stack", stack.toString()), jvmOptions, args);
     }
 
-    private static LbProcess start(Map<String, String> environment, String subcommand, Path stack,
+    private static LbProcess start(Map<String, String> environment, String subcommand, List<String> source,
                                    List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -62,7 +67,9 @@ public final class LbProcess implements AutoCloseable {
         command.add("-cp");
         command.add(shippedClassPath());
         command.add("io.kontena.lb.cli.Main");
-        command.addAll(List.of(subcommand, "--stack", stack.toString(), "--bind", "127.0.0.1"));
+        command.add(subcommand);
+        command.addAll(source);
+        command.addAll(List.of("--bind", "127.0.0.1"));
         if (Arrays.stream(args).noneMatch(a -> a.startsWith("--access-log"))) {
             command.add("--access-log=false");
         }

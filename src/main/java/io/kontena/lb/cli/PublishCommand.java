@@ -1,0 +1,154 @@
+package io.kontena.lb.cli;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.Problem;
+import io.kontena.lb.kontena.ConfigException;
+import io.kontena.lb.kontena.EtcdLayout;
+import io.kontena.lb.kontena.Stack;
+import io.kontena.lb.kontena.StackFile;
+import io.kontena.lb.kontena.Translator;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+@Command(name = "publish", mixinStandardHelpOptions = true,
+        description = {"Writes the services that a load balancer of a stack file balances into etcd, where the",
+                "load balancers started with 'run --etcd' read them: each service's keys in one transaction.",
+                "Services the file no longer balances are removed from etcd; a service with a problem is",
+                "left in etcd as it was, and the problem printed (exit status 1)."})
+final class PublishCommand implements Callable<Integer> {
+    private static final long TIMEOUT_SECONDS = 10;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--stack", required = true, paramLabel = "FILE", description = "Kontena stack file (kontena.yml).")
+    Path stack;
+
+    @Option(names = "--lb", paramLabel = "NAME",
+            description = "The load balancer service of the stack file; may be left out when it has one.")
+    String lb;
+
+    @Option(names = "--etcd", paramLabel = "URL", split = ",",
+            description = "etcd's client URL(s), comma-separated (default: $" + SourceOptions.ETCD_VARIABLE + ").")
+    List<String> etcd;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> endpoints;
+        try {
+            endpoints = SourceOptions.etcdUrls(etcd);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), (etcd == null ? "give " : "") + e.getMessage());
+        }
+        Stack read = StackFile.read(stack);
+        LbConfig config = Translator.translate(read, Optional.ofNullable(lb));
+        String lbService = lb != null ? lb.substring(lb.lastIndexOf('/') + 1)
+                : Translator.loadBalancers(read).get(0);
+        String lbName = EtcdLayout.lbName(read, lbService);
+        Map<String, Map<String, String>> dirs = EtcdLayout.keysOf(read, config);
+        PrintWriter out = spec.commandLine().getOut();
+        try (Client client = Client.builder().endpoints(endpoints.toArray(String[]::new)).build()) {
+            KV kv = client.getKVClient();
+            String prefix = EtcdLayout.prefix(lbName);
+            Map<String, String> present = read(kv, prefix, endpoints);
+            Set<String> rejected = new HashSet<>();
+            config.problems().forEach(p -> rejected.add(p.subject()));
+            for (Map.Entry<String, Map<String, String>> dir : dirs.entrySet()) {
+                int changed = write(kv, prefix + dir.getKey(), dir.getValue(), present);
+                out.printf("%s%s: %s%n", prefix, dir.getKey(), changed == 0 ? "unchanged" : changed + " key(s) written "
+                        + "or removed");
+            }
+            for (String old : EtcdLayout.serviceDirs(lbName, present.keySet())) {
+                String name = old.substring(old.indexOf('/') + 1, old.length() - 1);
+                if (!dirs.containsKey(old) && !rejected.contains(unprefixed(read, name))) {
+                    kv.delete(bytes(prefix + old), DeleteOption.builder().isPrefix(true).build())
+                            .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                    out.printf("%s%s: removed%n", prefix, old);
+                }
+            }
+        }
+        if (!config.problems().isEmpty()) {
+            for (Problem p : config.problems()) {
+                spec.commandLine().getErr().println("not published: " + p);
+            }
+            return 1;
+        }
+        return 0;
+    }
+
+    /** The service's name in the stack file, from its name in etcd ("shop-web" of stack "shop" is "web"). */
+    private static String unprefixed(Stack stack, String name) {
+        String prefix = stack.linkName().map(n -> n + "-").orElse("");
+        return name.startsWith(prefix) ? name.substring(prefix.length()) : name;
+    }
+
+    /**
+     * Makes one service's directory hold exactly {@code keys}, in one transaction: the keys that changed are put,
+     * those no longer given deleted.
+     *
+     * @return how many keys were put or deleted
+     */
+    private static int write(KV kv, String dir, Map<String, String> keys, Map<String, String> present)
+            throws Exception {
+        List<Op> ops = new ArrayList<>();
+        keys.forEach((key, value) -> {
+            if (!value.equals(present.get(dir + key))) {
+                ops.add(Op.put(bytes(dir + key), bytes(value), PutOption.DEFAULT));
+            }
+        });
+        for (String key : present.keySet()) {
+            if (key.startsWith(dir) && !keys.containsKey(key.substring(dir.length()))) {
+                ops.add(Op.delete(bytes(key), DeleteOption.DEFAULT));
+            }
+        }
+        if (!ops.isEmpty()) {
+            kv.txn().Then(ops.toArray(Op[]::new)).commit().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }
+        return ops.size();
+    }
+
+    private static Map<String, String> read(KV kv, String prefix, List<String> endpoints) throws InterruptedException {
+        try {
+            Map<String, String> keys = new HashMap<>();
+            for (KeyValue pair : kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build())
+                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS).getKvs()) {
+                keys.put(pair.getKey().toString(StandardCharsets.UTF_8),
+                        pair.getValue().toString(StandardCharsets.UTF_8));
+            }
+            return keys;
+        } catch (ExecutionException | TimeoutException e) {
+            throw new ConfigException("cannot read " + prefix + " from etcd at " + String.join(",", endpoints) + ": "
+                    + (e instanceof TimeoutException ? "no answer within " + TIMEOUT_SECONDS + " s"
+                    : e.getCause().getMessage()) + "; check that etcd runs there and that the address is its client URL");
+        }
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,146 @@
+package io.kontena.lb.cli;
+
+import static io.kontena.lb.cli.CliTest.cli;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.testing.EtcdServer;
+import io.kontena.lb.testing.LbProcess;
+import io.kontena.lb.testing.ProxyFixture;
+import io.kontena.lb.testing.RawHttp;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A fleet's way of working, with the commands as a user runs them: {@code publish} writes a stack file's services into
+ * a real etcd, and a load balancer process started with {@code run} and Kontena's environment (ETCD_NODE,
+ * KONTENA_STACK_NAME, KONTENA_SERVICE_NAME) serves them and follows each publish.
+ */
+class EtcdProcessTest {
+    private static final String SUBTREE = "/kontena/haproxy/shop/internet_lb/";
+
+    @RegisterExtension
+    final ProxyFixture fixture = new ProxyFixture();
+
+    @TempDir
+    Path dir;
+
+    private static String stack(String services) {
+        return """
+                stack: shop
+                services:
+                  internet_lb:
+                    image: kontena/lb:latest
+                %s""".formatted(services);
+    }
+
+    private static String web(String path, WhoAmI upstream) {
+        return """
+                  web:
+                    image: whoami
+                    environment:
+                      KONTENA_LB_VIRTUAL_PATH: %s
+                    links: [internet_lb]
+                    upstreams: ["127.0.0.1:%d"]
+                """.formatted(path, upstream.port());
+    }
+
+    private static String api(String balance, WhoAmI upstream) {
+        return """
+                  api:
+                    image: whoami
+                    environment:
+                      KONTENA_LB_VIRTUAL_HOSTS: api.example.com
+                      KONTENA_LB_BALANCE: %s
+                    links: [internet_lb]
+                    upstreams: ["127.0.0.1:%d"]
+                """.formatted(balance, upstream.port());
+    }
+
+    private CliTest.Result publish(EtcdServer etcd, String stackText) throws IOException {
+        Path file = dir.resolve("kontena.yml");
+        Files.writeString(file, stackText);
+        return cli("publish", "--stack", file.toString(), "--etcd", etcd.url());
+    }
+
+    @Test
+    void aLoadBalancerStartedWithKontenasEnvironmentServesWhatIsPublishedAndFollowsEachPublish() throws Exception {
+        WhoAmI a = fixture.whoami("a");
+        WhoAmI b = fixture.whoami("b");
+        int port = LbProcess.freePort();
+        try (EtcdServer etcd = EtcdServer.start(dir)) {
+            CliTest.Result first = publish(etcd, stack(web("/one", a)));
+            assertThat(first.exit()).as(first.err()).isZero();
+            assertThat(first.out()).contains(SUBTREE + "services/shop-web/: 3 key(s) written or removed");
+
+            String node = etcd.url().substring("http://".length()); // as Kontena gave it: host:port
+            try (LbProcess lb = LbProcess.runWithoutStack(Map.of("ETCD_NODE", node, "KONTENA_STACK_NAME", "shop",
+                    "KONTENA_SERVICE_NAME", "internet_lb"), "--publish", port + ":80")) {
+                lb.awaitListening(port);
+                assertThat(RawHttp.get(port, "x", "/one/").instance()).isEqualTo("a");
+
+                assertThat(publish(etcd, stack(web("/two", b))).out())
+                        .contains(SUBTREE + "services/shop-web/: 2 key(s) written or removed");
+                await(() -> "b".equals(RawHttp.get(port, "x", "/two/").instance()));
+                assertThat(RawHttp.get(port, "x", "/one/").status()).isEqualTo(503);
+                assertThat(publish(etcd, stack(web("/two", b))).out()).contains("services/shop-web/: unchanged");
+
+                // web leaves the load balancer, api joins it
+                CliTest.Result swap = publish(etcd, stack(api("source", a)));
+                assertThat(swap.out()).contains(SUBTREE + "services/shop-web/: removed");
+                await(() -> RawHttp.get(port, "x", "/two/").status() == 503);
+                assertThat(RawHttp.get(port, "api.example.com", "/").instance()).isEqualTo("a");
+
+                // a bad service is not published: etcd keeps its last good version, which goes on serving
+                CliTest.Result bad = publish(etcd, stack(api("fastest", b)));
+                assertThat(bad.exit()).isEqualTo(1);
+                assertThat(bad.err()).contains("not published: api: KONTENA_LB_BALANCE=fastest");
+                assertThat(bad.out()).doesNotContain("removed");
+                Thread.sleep(300);
+                assertThat(RawHttp.get(port, "api.example.com", "/").instance()).isEqualTo("a");
+
+                CliTest.Result validate = cli("validate", "--etcd", etcd.url(), "--lb", "shop/internet_lb");
+                assertThat(validate.exit()).as(validate.out() + validate.err()).isZero();
+                assertThat(validate.out()).contains("shop-api", "api.example.com", "127.0.0.1:" + a.port());
+            }
+        }
+    }
+
+    @Test
+    void runWithoutAnySourceSaysHowToGiveOne() {
+        CliTest.Result r = cli("run");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--stack FILE", "--etcd URL", "$ETCD_NODE");
+        CliTest.Result both = cli("validate", "--stack", "x.yml", "--etcd", "http://127.0.0.1:1");
+        assertThat(both.err()).contains("--stack and --etcd are two sources; give one of them");
+        CliTest.Result noName = cli("validate", "--etcd", "http://127.0.0.1:1");
+        assertThat(noName.err()).contains("name the load balancer with --lb NAME", "/kontena/haproxy/NAME/");
+    }
+
+    @Test
+    void theLoadBalancersOwnSettingsComeFromItsEnvironmentButNotThisProcesssOwnVariables() {
+        Map<String, String> lb = SourceOptions.lbEnvironment(Map.of("SSL_CERTS", "pem", "SSL_CERT_shop", "pem2",
+                "KONTENA_LB_HTTP2", "false", "KONTENA_LB_TRANSPORT", "epoll", "KONTENA_LB_VAULT_KEY", "k",
+                "PATH", "/usr/bin", "ETCD_NODE", "x", "SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt",
+                "SSL_CERT_DIR", "/etc/ssl/certs"));
+        assertThat(lb).containsOnlyKeys("SSL_CERTS", "SSL_CERT_shop", "KONTENA_LB_HTTP2");
+    }
+
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void await(Check check) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!check.holds()) {
+            assertThat(System.nanoTime()).as("met within 15 s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+}
