@@ -120,8 +120,8 @@ final class RunCommand implements Callable<Integer> {
             log.info("SIGHUP: reading {} again", source.description());
             source.reload();
         });
-        log.info("serving {} http and {} tcp service(s) with {} {} event loop(s), ready in {} ms",
-                first.http().size(), first.tcp().size(), settings.workers(), Transport.name(),
+        log.info("serving {} http and {} tcp service(s) of {} with {} {} event loop(s), ready in {} ms",
+                first.http().size(), first.tcp().size(), source.description(), settings.workers(), Transport.name(),
                 (System.nanoTime() - start) / 1_000_000);
         if (previous != null) {
             previous.stopPrevious();

@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EtcdProcessTest {
     private static final String SUBTREE = "/kontena/haproxy/shop/internet_lb/";
+    /** Classes of what the shipped jar leaves out of the etcd client's dependencies (pom.xml), as -verbose:class says. */
+    private static final Pattern PRUNED = Pattern.compile(
+            "\\[class,load\\] (org\\.checkerframework|com\\.google\\.(api|apps|cloud|geo|logging|longrunning|shopping|type))\\.\\S+");
 
     @RegisterExtension
     final ProxyFixture fixture = new ProxyFixture();
@@ -81,7 +87,7 @@ class EtcdProcessTest {
 
             String node = etcd.url().substring("http://".length()); // as Kontena gave it: host:port
             try (LbProcess lb = LbProcess.runWithoutStack(Map.of("ETCD_NODE", node, "KONTENA_STACK_NAME", "shop",
-                    "KONTENA_SERVICE_NAME", "internet_lb"), "--publish", port + ":80")) {
+                    "KONTENA_SERVICE_NAME", "internet_lb"), List.of("-verbose:class"), "--publish", port + ":80")) {
                 lb.awaitListening(port);
                 assertThat(RawHttp.get(port, "x", "/one/").instance()).isEqualTo("a");
 
@@ -104,6 +110,10 @@ class EtcdProcessTest {
                 assertThat(bad.out()).doesNotContain("removed");
                 Thread.sleep(300);
                 assertThat(RawHttp.get(port, "api.example.com", "/").instance()).isEqualTo("a");
+
+                Matcher pruned = PRUNED.matcher(lb.stdout());
+                assertThat(pruned.find()).as("a class the shipped jar leaves out (pom.xml) was loaded: "
+                        + (pruned.find(0) ? pruned.group() : "")).isFalse();
 
                 CliTest.Result validate = cli("validate", "--etcd", etcd.url(), "--lb", "shop/internet_lb");
                 assertThat(validate.exit()).as(validate.out() + validate.err()).isZero();

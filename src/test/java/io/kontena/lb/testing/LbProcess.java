@@ -46,8 +46,9 @@ public final class LbProcess implements AutoCloseable {
     }
 
     /** {@code run} without a stack file, as {@link #run} does otherwise: the arguments name etcd (or the environment). */
-    public static LbProcess runWithoutStack(Map<String, String> environment, String... args) throws IOException {
-        return start(environment, "run", List.of(), List.of(), args);
+    public static LbProcess runWithoutStack(Map<String, String> environment, List<String> jvmOptions, String... args)
+            throws IOException {
+        return start(environment, "run", List.of(), jvmOptions, args);
     }
 
     /** Starts {@code demo --stack FILE --bind 127.0.0.1} plus the given arguments, as {@link #run} does. */
