@@ -19,7 +19,7 @@ public final class Main implements Runnable {
     static final String NETTY_JFR = "io.netty.jfr.enabled";
 
     /** The subcommands, in the order the help lists them. */
-    private static final String[] SUBCOMMANDS = {"run", "validate", "publish", "demo", "vault", "help"};
+    private static final String[] SUBCOMMANDS = {"run", "validate", "publish", "register", "demo", "vault", "help"};
 
     /** SLF4J's logging backend; see {@link LogbackProvider}. */
     private static final String SLF4J_PROVIDER = "slf4j.provider";
@@ -89,6 +89,7 @@ public final class Main implements Runnable {
             case "run": return new RunCommand();
             case "validate": return new ValidateCommand();
             case "publish": return new PublishCommand();
+            case "register": return new RegisterCommand();
             case "demo": return new DemoCommand();
             case "vault": return new VaultCommand();
             case "help": return new CommandLine.HelpCommand();

@@ -10,11 +10,11 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
-import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.kontena.Stack;
 import io.kontena.lb.kontena.StackFile;
 import io.kontena.lb.kontena.Translator;
+import io.kontena.lb.source.EtcdCalls;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,9 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,13 +33,12 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "publish", mixinStandardHelpOptions = true,
-        description = {"Writes the services that a load balancer of a stack file balances into etcd, where the",
-                "load balancers started with 'run --etcd' read them: each service's keys in one transaction.",
-                "Services the file no longer balances are removed from etcd; a service with a problem is",
-                "left in etcd as it was, and the problem printed (exit status 1)."})
+        description = {"Writes the services that a load balancer of a stack file balances into etcd,",
+                "where load balancers started with 'run --etcd' read them: each service's keys",
+                "in one transaction. Services the file no longer balances are removed from etcd;",
+                "a service with a problem is left in etcd as it was, and the problem printed",
+                "(exit status 1)."})
 final class PublishCommand implements Callable<Integer> {
-    private static final long TIMEOUT_SECONDS = 10;
-
     @Spec
     CommandSpec spec;
 
@@ -79,15 +75,15 @@ final class PublishCommand implements Callable<Integer> {
             Set<String> rejected = new HashSet<>();
             config.problems().forEach(p -> rejected.add(p.subject()));
             for (Map.Entry<String, Map<String, String>> dir : dirs.entrySet()) {
-                int changed = write(kv, prefix + dir.getKey(), dir.getValue(), present);
+                int changed = write(kv, prefix + dir.getKey(), dir.getValue(), present, endpoints);
                 out.printf("%s%s: %s%n", prefix, dir.getKey(), changed == 0 ? "unchanged" : changed + " key(s) written "
                         + "or removed");
             }
             for (String old : EtcdLayout.serviceDirs(lbName, present.keySet())) {
                 String name = old.substring(old.indexOf('/') + 1, old.length() - 1);
                 if (!dirs.containsKey(old) && !rejected.contains(unprefixed(read, name))) {
-                    kv.delete(bytes(prefix + old), DeleteOption.builder().isPrefix(true).build())
-                            .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                    EtcdCalls.await(kv.delete(bytes(prefix + old), DeleteOption.builder().isPrefix(true).build()),
+                            "remove " + prefix + old, endpoints);
                     out.printf("%s%s: removed%n", prefix, old);
                 }
             }
@@ -113,8 +109,8 @@ final class PublishCommand implements Callable<Integer> {
      *
      * @return how many keys were put or deleted
      */
-    private static int write(KV kv, String dir, Map<String, String> keys, Map<String, String> present)
-            throws Exception {
+    private static int write(KV kv, String dir, Map<String, String> keys, Map<String, String> present,
+                             List<String> endpoints) {
         List<Op> ops = new ArrayList<>();
         keys.forEach((key, value) -> {
             if (!value.equals(present.get(dir + key))) {
@@ -127,28 +123,21 @@ final class PublishCommand implements Callable<Integer> {
             }
         }
         if (!ops.isEmpty()) {
-            kv.txn().Then(ops.toArray(Op[]::new)).commit().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            EtcdCalls.await(kv.txn().Then(ops.toArray(Op[]::new)).commit(), "write " + dir, endpoints);
         }
         return ops.size();
     }
 
-    private static Map<String, String> read(KV kv, String prefix, List<String> endpoints) throws InterruptedException {
-        try {
-            Map<String, String> keys = new HashMap<>();
-            for (KeyValue pair : kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build())
-                    .get(TIMEOUT_SECONDS, TimeUnit.SECONDS).getKvs()) {
-                keys.put(pair.getKey().toString(StandardCharsets.UTF_8),
-                        pair.getValue().toString(StandardCharsets.UTF_8));
-            }
-            return keys;
-        } catch (ExecutionException | TimeoutException e) {
-            throw new ConfigException("cannot read " + prefix + " from etcd at " + String.join(",", endpoints) + ": "
-                    + (e instanceof TimeoutException ? "no answer within " + TIMEOUT_SECONDS + " s"
-                    : e.getCause().getMessage()) + "; check that etcd runs there and that the address is its client URL");
+    private static Map<String, String> read(KV kv, String prefix, List<String> endpoints) {
+        Map<String, String> keys = new HashMap<>();
+        for (KeyValue pair : EtcdCalls.await(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()),
+                "read " + prefix, endpoints).getKvs()) {
+            keys.put(pair.getKey().toString(StandardCharsets.UTF_8), pair.getValue().toString(StandardCharsets.UTF_8));
         }
+        return keys;
     }
 
     private static ByteSequence bytes(String s) {
-        return ByteSequence.from(s, StandardCharsets.UTF_8);
+        return EtcdCalls.bytes(s);
     }
 }

@@ -26,9 +26,9 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Runs a load balancer service of a stack file, or of etcd, for the services linked to it.",
-                "A saved change of the file, or a change in etcd, applies without a restart; SIGHUP",
-                "reads the configuration again too.",
+        description = {"Runs a load balancer service of a stack file, or of etcd, for the services",
+                "linked to it. A saved change of the file, or a change in etcd, applies without",
+                "a restart; SIGHUP reads the configuration again too.",
                 "SIGTERM stops accepting, lets open requests finish (up to the drain timeout)",
                 "and exits. A process started with --take-over PATH takes the listening sockets",
                 "over from one started with --handover-socket PATH: an upgrade refuses no connection."})

@@ -9,8 +9,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
-        description = {"Prints the configuration a stack file, or etcd, gives a load balancer, or every problem.",
-                "Exit status 0 when valid, 1 when not."})
+        description = {"Prints the configuration that a stack file, or etcd, gives a load balancer,",
+                "or every problem. Exit status 0 when valid, 1 when not."})
 final class ValidateCommand implements Callable<Integer> {
     @Mixin
     SourceOptions source = new SourceOptions();

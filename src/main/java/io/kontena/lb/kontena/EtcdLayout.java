@@ -75,6 +75,26 @@ public final class EtcdLayout {
         return stack.linkName().map(n -> n + "/" + lbService).orElse(lbService);
     }
 
+    /** The directory of a service of load balancer {@code lb}: {@code /kontena/haproxy/<lb>/services/<service>/}. */
+    public static String serviceDir(String lb, boolean tcp, String service) {
+        return prefix(lb) + (tcp ? TCP_DIR : HTTP_DIR) + "/" + service + "/";
+    }
+
+    /** The key of one instance of a service: its directory's {@code upstreams/<instance>}. */
+    public static String upstreamKey(String lb, boolean tcp, String service, String instance) {
+        return serviceDir(lb, tcp, service) + UPSTREAMS + "/" + instance;
+    }
+
+    /**
+     * The value of an instance's key for an address given as {@code host[:port]} (port 80 when left out, as
+     * KONTENA_LB_INTERNAL_PORT's default).
+     *
+     * @throws IllegalArgumentException saying what is wrong and what an address looks like
+     */
+    public static String upstreamValue(String address) {
+        return UpstreamAddress.parse(address, ServiceVariables.DEFAULT_INTERNAL_PORT).toString();
+    }
+
     /** The service directories ({@code services/web/}) that {@code keys}, every key of a subtree, hold. */
     public static Set<String> serviceDirs(String lb, Collection<String> keys) {
         Set<String> dirs = new TreeSet<>();

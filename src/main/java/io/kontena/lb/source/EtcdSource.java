@@ -12,15 +12,12 @@ import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.kontena.PortMapping;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +32,6 @@ public final class EtcdSource implements ConfigSource {
     private static final Logger log = LoggerFactory.getLogger(EtcdSource.class);
     static final long QUIET_MILLIS = 50;
     static final long MAX_DELAY_MILLIS = 1000;
-    private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
     private static final long RETRY_MILLIS = 1000;
 
     private final List<String> endpoints;
@@ -66,12 +62,12 @@ public final class EtcdSource implements ConfigSource {
                       ConfigWatcher watcher) {
         this.endpoints = List.copyOf(endpoints);
         this.lb = lb;
-        this.prefix = bytes(EtcdLayout.prefix(lb));
+        this.prefix = EtcdCalls.bytes(EtcdLayout.prefix(lb));
         this.environment = Map.copyOf(environment);
         this.ports = List.copyOf(ports);
         this.watcher = watcher;
         this.client = Client.builder().endpoints(endpoints.toArray(String[]::new))
-                .connectTimeout(READ_TIMEOUT).build();
+                .connectTimeout(EtcdCalls.TIMEOUT).build();
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "etcd-source");
             t.setDaemon(true);
@@ -106,20 +102,8 @@ public final class EtcdSource implements ConfigSource {
 
     /** Every key of the subtree with its value, at one revision, which is kept as {@link #revision}. */
     private Map<String, String> read() {
-        GetResponse response;
-        try {
-            response = client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build())
-                    .get(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConfigException("interrupted while reading " + description());
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-            throw new ConfigException("cannot read " + EtcdLayout.prefix(lb) + " from etcd at "
-                    + String.join(",", endpoints) + ": " + (cause instanceof TimeoutException
-                    ? "no answer within " + READ_TIMEOUT.toSeconds() + " s" : cause.getMessage())
-                    + "; check that etcd runs there and that the address is its client URL", e);
-        }
+        GetResponse response = EtcdCalls.await(client.getKVClient().get(prefix,
+                GetOption.builder().isPrefix(true).build()), "read " + EtcdLayout.prefix(lb), endpoints);
         Map<String, String> keys = new HashMap<>();
         for (KeyValue kv : response.getKvs()) {
             keys.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().toString(StandardCharsets.UTF_8));
@@ -207,14 +191,10 @@ public final class EtcdSource implements ConfigSource {
     public void close() throws InterruptedException {
         closed = true;
         executor.shutdownNow(); // a read waiting for etcd is interrupted: a stopping process does not wait for it
-        executor.awaitTermination(READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        executor.awaitTermination(EtcdCalls.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (watch != null) {
             watch.close();
         }
         client.close();
-    }
-
-    private static ByteSequence bytes(String s) {
-        return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 }

@@ -287,13 +287,13 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"run", "validate", "demo"})
+    @ValueSource(strings = {"run", "validate", "publish", "register", "demo"})
     void everyCommandHasHelp(String command) {
         Result r = cli(command, "--help");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("Usage:").contains(command);
         if (!command.equals("demo")) {
-            assertThat(r.out()).contains("--stack").contains("--lb");
+            assertThat(r.out()).contains("--lb").contains(command.equals("register") ? "--etcd" : "--stack");
         }
     }
 
@@ -303,12 +303,13 @@ class CliTest {
         Result r = arg.isEmpty() ? cli() : cli(arg);
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("Commands:").containsPattern("(?m)^  run ").containsPattern("(?m)^  validate ")
+                .containsPattern("(?m)^  publish ").containsPattern("(?m)^  register ")
                 .containsPattern("(?m)^  demo ").containsPattern("(?m)^  vault ");
     }
 
     @Test
     void helpCommandDescribesEveryOtherCommand() {
-        for (String command : new String[] {"run", "validate", "demo", "vault"}) {
+        for (String command : new String[] {"run", "validate", "publish", "register", "demo", "vault"}) {
             Result r = cli("help", command);
             assertThat(r.exit()).isZero();
             assertThat(r.out()).startsWith("Usage: kontena-lb " + command);
@@ -320,7 +321,7 @@ class CliTest {
         assertThat(Main.commandLineFor(new String[] {"run", "--stack", "x.yml"}).getSubcommands())
                 .containsOnlyKeys("run");
         assertThat(Main.commandLineFor(new String[] {"--help"}).getSubcommands())
-                .containsKeys("run", "validate", "demo", "vault", "help");
+                .containsKeys("run", "validate", "publish", "register", "demo", "vault", "help");
     }
 
     @Test

@@ -12,8 +12,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -120,6 +122,59 @@ class EtcdProcessTest {
                 assertThat(validate.out()).contains("shop-api", "api.example.com", "127.0.0.1:" + a.port());
             }
         }
+    }
+
+    @Test
+    void aRegisteredInstanceIsServedWhileItsCommandRunsAndLeavesWhenItStopsOrDies() throws Exception {
+        WhoAmI a = fixture.whoami("a");
+        WhoAmI b = fixture.whoami("b");
+        int port = LbProcess.freePort();
+        try (EtcdServer etcd = EtcdServer.start(dir)) {
+            assertThat(publish(etcd, stack(web("/", a))).exit()).isZero();
+            CliTest.Result unpublished = cli("register", "--etcd", etcd.url(), "--lb", "shop/internet_lb",
+                    "--service", "web", "--instance", "b-1", "--address", "127.0.0.1:" + b.port());
+            assertThat(unpublished.exit()).isEqualTo(2);
+            assertThat(unpublished.err()).contains("no service is published at " + SUBTREE + "services/web/");
+
+            try (LbProcess lb = LbProcess.runWithoutStack(Map.of(), List.of(), "--etcd", etcd.url(),
+                    "--lb", "shop/internet_lb", "--publish", port + ":80")) {
+                lb.awaitListening(port);
+                Process stopped = register(etcd, "b-1", b);
+                await(() -> answering(port).contains("b"));
+                stopped.destroy(); // SIGTERM: the key goes at once
+                assertThat(stopped.waitFor()).isZero();
+                await(() -> !answering(port).contains("b"));
+
+                Process killed = register(etcd, "b-2", b);
+                await(() -> answering(port).contains("b"));
+                killed.destroyForcibly(); // SIGKILL: the key expires with its lease (2 s)
+                killed.waitFor();
+                await(() -> !answering(port).contains("b"));
+                assertThat(answering(port)).containsExactly("a");
+            }
+        }
+    }
+
+    /** {@code register} in a process of its own, with a lease of 2 s; returns once its key is written. */
+    private Process register(EtcdServer etcd, String instance, WhoAmI upstream) throws Exception {
+        Path log = dir.resolve(instance + ".log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                LbProcess.shippedClassPath(), "io.kontena.lb.cli.Main", "register", "--etcd", etcd.url(),
+                "--lb", "shop/internet_lb", "--service", "shop-web", "--instance", instance,
+                "--address", "127.0.0.1:" + upstream.port(), "--ttl", "2")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        fixture.closeAfter(p::destroyForcibly);
+        await(() -> Files.readString(log).contains("registered " + SUBTREE + "services/shop-web/upstreams/"
+                + instance));
+        return p;
+    }
+
+    private static Set<String> answering(int port) throws IOException {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 6; i++) {
+            seen.add(RawHttp.get(port, "x", "/").instance());
+        }
+        return seen;
     }
 
     @Test

@@ -248,7 +248,7 @@ class EtcdSourceTest {
         EtcdSource source = lb.closeAfter(new EtcdSource(List.of("http://127.0.0.1:" + nobody), "lb", Map.of(),
                 List.of(), null));
         assertThatThrownBy(source::load).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("cannot read /kontena/haproxy/lb/ from etcd at http://127.0.0.1:" + nobody)
+                .hasMessageContaining("cannot read /kontena/haproxy/lb/ in etcd at http://127.0.0.1:" + nobody)
                 .hasMessageContaining("check that etcd runs there");
     }
 
