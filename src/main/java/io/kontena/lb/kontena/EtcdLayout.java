@@ -98,14 +98,23 @@ public final class EtcdLayout {
     /** The service directories ({@code services/web/}) that {@code keys}, every key of a subtree, hold. */
     public static Set<String> serviceDirs(String lb, Collection<String> keys) {
         Set<String> dirs = new TreeSet<>();
-        String prefix = prefix(lb);
         for (String key : keys) {
-            String[] parts = key.substring(prefix.length()).split("/", -1);
-            if (parts.length >= 3 && (parts[0].equals(HTTP_DIR) || parts[0].equals(TCP_DIR))) {
-                dirs.add(parts[0] + "/" + parts[1] + "/");
+            String[] place = place(prefix(lb), key);
+            if (place != null) {
+                dirs.add(place[0] + "/" + place[1] + "/");
             }
         }
         return dirs;
+    }
+
+    /**
+     * Where a key of the subtree under {@code prefix} belongs: {kind's directory, service, key within the service's
+     * directory} ({"services", "web", "upstreams/web-1"}), or null when the layout has no place for it.
+     */
+    private static String[] place(String prefix, String key) {
+        String[] parts = key.substring(prefix.length()).split("/", 3);
+        boolean kind = parts[0].equals(HTTP_DIR) || parts[0].equals(TCP_DIR);
+        return kind && parts.length == 3 && !parts[1].isEmpty() ? parts : null;
     }
 
     /**
@@ -142,17 +151,13 @@ public final class EtcdLayout {
 
     /** Files one key under its service, or reports it when the layout has no place for it. */
     private void sort(String key, String value) {
-        String[] parts = key.substring(prefix.length()).split("/", -1);
-        Map<String, Map<String, String>> kind = parts[0].equals(HTTP_DIR) ? http
-                : parts[0].equals(TCP_DIR) ? tcp : null;
-        if (kind == null || parts.length < 3 || parts[1].isEmpty()) {
+        String[] place = place(prefix, key);
+        if (place == null) {
             problems.add(SUBJECT, key, value, "not a key of the load balancer's layout, which is "
                     + prefix + HTTP_DIR + "/<service>/<key> or " + prefix + TCP_DIR + "/<service>/<key>; it is left out");
             return;
         }
-        String service = parts[1];
-        String inService = String.join("/", List.of(parts).subList(2, parts.length));
-        kind.computeIfAbsent(service, s -> new TreeMap<>()).put(inService, value);
+        (place[0].equals(HTTP_DIR) ? http : tcp).computeIfAbsent(place[1], s -> new TreeMap<>()).put(place[2], value);
     }
 
     /**
@@ -210,7 +215,7 @@ public final class EtcdLayout {
     }
 
     private Optional<StackService> service(String name, Mode mode, Map<String, String> dir) {
-        String dirKey = prefix + (mode == Mode.HTTP ? HTTP_DIR : TCP_DIR) + "/" + name + "/";
+        String dirKey = serviceDir(lb, mode == Mode.TCP, name);
         if (http.containsKey(name) && tcp.containsKey(name)) {
             if (mode == Mode.HTTP) {
                 problems.add(name, dirKey, "", "the service is under both " + HTTP_DIR + "/ and " + TCP_DIR
