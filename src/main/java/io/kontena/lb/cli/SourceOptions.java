@@ -78,6 +78,7 @@ final class SourceOptions {
             checkStackOnly();
             return new StackFileSource(stack, Optional.ofNullable(lb), watcher, this::openVault);
         }
+        checkEtcdOnly();
         return new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()), publishedPorts(), watcher);
     }
 
@@ -89,6 +90,7 @@ final class SourceOptions {
     /** Reads and translates the configuration once; one that cannot be read throws a ConfigException. */
     LbConfig load() throws InterruptedException {
         if (stack == null) {
+            checkEtcdOnly();
             try (EtcdSource source = new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()),
                     publishedPorts(), null)) {
                 return source.load();
@@ -118,6 +120,13 @@ final class SourceOptions {
         }
     }
 
+    private void checkEtcdOnly() {
+        if (vault != null) {
+            throw mistake("--vault is for --stack: with --etcd, the load balancer's certificates come from its "
+                    + "environment (SSL_CERTS, SSL_CERT_<name>)");
+        }
+    }
+
     private List<String> etcdEndpoints() {
         try {
             return etcdUrls(etcd);
@@ -142,6 +151,10 @@ final class SourceOptions {
         List<String> urls = new ArrayList<>();
         for (String url : given) {
             String u = url.trim();
+            if (u.startsWith("https://")) {
+                throw new IllegalArgumentException(u + ": TLS to etcd is not supported; give etcd's plain http:// "
+                        + "client URL (on the machine itself or a trusted network)");
+            }
             if (!u.isEmpty()) {
                 urls.add(u.contains("://") ? u : "http://" + u);
             }

@@ -186,6 +186,12 @@ class EtcdProcessTest {
         assertThat(both.err()).contains("--stack and --etcd are two sources; give one of them");
         CliTest.Result noName = cli("validate", "--etcd", "http://127.0.0.1:1");
         assertThat(noName.err()).contains("name the load balancer with --lb NAME", "/kontena/haproxy/NAME/");
+        assertThat(cli("validate", "--etcd", "https://127.0.0.1:1", "--lb", "lb").err())
+                .contains("https://127.0.0.1:1: TLS to etcd is not supported");
+        assertThat(cli("validate", "--etcd", "http://127.0.0.1:1", "--lb", "lb", "--vault", "v.json").err())
+                .contains("--vault is for --stack");
+        assertThat(cli("validate", "--etcd", "http://127.0.0.1:1", "--lb", "lb", "-p", "80:eighty").err())
+                .contains("--publish 80:eighty:");
     }
 
     @Test
