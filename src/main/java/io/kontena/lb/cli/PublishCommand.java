@@ -6,7 +6,6 @@ import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
@@ -35,9 +34,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "publish", mixinStandardHelpOptions = true,
         description = {"Writes the services that a load balancer of a stack file balances into etcd,",
                 "where load balancers started with 'run --etcd' read them: each service's keys",
-                "in one transaction. Services the file no longer balances are removed from etcd;",
-                "a service with a problem is left in etcd as it was, and the problem printed",
-                "(exit status 1)."})
+                "in one transaction. The load balancer's subtree is the file's: services it no",
+                "longer balances are removed. A service with a problem is left in etcd as it was,",
+                "and the problem printed (exit status 1). Instances registered with 'register'",
+                "are left as they are."})
 final class PublishCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -62,22 +62,33 @@ final class PublishCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), (etcd == null ? "give " : "") + e.getMessage());
         }
         Stack read = StackFile.read(stack);
-        LbConfig config = Translator.translate(read, Optional.ofNullable(lb));
-        String lbService = lb != null ? lb.substring(lb.lastIndexOf('/') + 1)
-                : Translator.loadBalancers(read).get(0);
+        // as the load balancers read it: a service's instances may all register themselves, none listed here
+        LbConfig config = Translator.translateRegistered(read, Optional.ofNullable(lb));
+        String lbService = lb != null ? lb.substring(lb.lastIndexOf('/') + 1) : Translator.loadBalancers(read).get(0);
         String lbName = EtcdLayout.lbName(read, lbService);
-        Map<String, Map<String, String>> dirs = EtcdLayout.keysOf(read, config);
+        String prefix = EtcdLayout.prefix(lbName);
+        List<Problem> serviceProblems = new ArrayList<>();
+        Set<String> rejected = new HashSet<>();
+        for (Problem p : config.problems()) {
+            if (p.subject().equals(lbService)) {
+                // its own settings are not published: each load balancer has them in its environment
+                spec.commandLine().getErr().println("note, of the load balancer itself: " + p);
+            } else {
+                serviceProblems.add(p);
+                rejected.add(p.subject());
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
-        try (Client client = Client.builder().endpoints(endpoints.toArray(String[]::new)).build()) {
+        try (Client client = EtcdCalls.client(endpoints)) {
             KV kv = client.getKVClient();
-            String prefix = EtcdLayout.prefix(lbName);
-            Map<String, String> present = read(kv, prefix, endpoints);
-            Set<String> rejected = new HashSet<>();
-            config.problems().forEach(p -> rejected.add(p.subject()));
+            Map<String, KeyValue> present = new HashMap<>();
+            EtcdCalls.read(client, prefix, endpoints).getKvs()
+                    .forEach(pair -> present.put(pair.getKey().toString(StandardCharsets.UTF_8), pair));
+            Map<String, Map<String, String>> dirs = EtcdLayout.keysOf(read, config);
             for (Map.Entry<String, Map<String, String>> dir : dirs.entrySet()) {
                 int changed = write(kv, prefix + dir.getKey(), dir.getValue(), present, endpoints);
-                out.printf("%s%s: %s%n", prefix, dir.getKey(), changed == 0 ? "unchanged" : changed + " key(s) written "
-                        + "or removed");
+                out.printf("%s%s: %s%n", prefix, dir.getKey(),
+                        changed == 0 ? "unchanged" : changed + " key(s) written or removed");
             }
             for (String old : EtcdLayout.serviceDirs(lbName, present.keySet())) {
                 String name = old.substring(old.indexOf('/') + 1, old.length() - 1);
@@ -88,13 +99,10 @@ final class PublishCommand implements Callable<Integer> {
                 }
             }
         }
-        if (!config.problems().isEmpty()) {
-            for (Problem p : config.problems()) {
-                spec.commandLine().getErr().println("not published: " + p);
-            }
-            return 1;
+        for (Problem p : serviceProblems) {
+            spec.commandLine().getErr().println("not published: " + p);
         }
-        return 0;
+        return serviceProblems.isEmpty() ? 0 : 1;
     }
 
     /** The service's name in the stack file, from its name in etcd ("shop-web" of stack "shop" is "web"). */
@@ -104,37 +112,30 @@ final class PublishCommand implements Callable<Integer> {
     }
 
     /**
-     * Makes one service's directory hold exactly {@code keys}, in one transaction: the keys that changed are put,
-     * those no longer given deleted.
+     * Makes one service's directory hold {@code keys}, in one transaction: the keys that changed are put, those no
+     * longer given deleted. Keys on a lease, the instances {@code register} keeps, are neither deleted nor
+     * overwritten: they come and go with their instances.
      *
      * @return how many keys were put or deleted
      */
-    private static int write(KV kv, String dir, Map<String, String> keys, Map<String, String> present,
+    private static int write(KV kv, String dir, Map<String, String> keys, Map<String, KeyValue> present,
                              List<String> endpoints) {
         List<Op> ops = new ArrayList<>();
         keys.forEach((key, value) -> {
-            if (!value.equals(present.get(dir + key))) {
+            KeyValue now = present.get(dir + key);
+            if (now == null || now.getLease() == 0 && !value.equals(now.getValue().toString(StandardCharsets.UTF_8))) {
                 ops.add(Op.put(bytes(dir + key), bytes(value), PutOption.DEFAULT));
             }
         });
-        for (String key : present.keySet()) {
-            if (key.startsWith(dir) && !keys.containsKey(key.substring(dir.length()))) {
+        present.forEach((key, now) -> {
+            if (key.startsWith(dir) && now.getLease() == 0 && !keys.containsKey(key.substring(dir.length()))) {
                 ops.add(Op.delete(bytes(key), DeleteOption.DEFAULT));
             }
-        }
+        });
         if (!ops.isEmpty()) {
             EtcdCalls.await(kv.txn().Then(ops.toArray(Op[]::new)).commit(), "write " + dir, endpoints);
         }
         return ops.size();
-    }
-
-    private static Map<String, String> read(KV kv, String prefix, List<String> endpoints) {
-        Map<String, String> keys = new HashMap<>();
-        for (KeyValue pair : EtcdCalls.await(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()),
-                "read " + prefix, endpoints).getKvs()) {
-            keys.put(pair.getKey().toString(StandardCharsets.UTF_8), pair.getValue().toString(StandardCharsets.UTF_8));
-        }
-        return keys;
     }
 
     private static ByteSequence bytes(String s) {

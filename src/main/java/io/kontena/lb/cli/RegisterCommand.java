@@ -2,12 +2,16 @@ package io.kontena.lb.cli;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
-import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
 import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.source.EtcdCalls;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -69,22 +73,23 @@ final class RegisterCommand implements Callable<Integer> {
         }
         checkOptions();
         String key = EtcdLayout.upstreamKey(lb, tcp, service, instance);
-        try (Client client = Client.builder().endpoints(endpoints.toArray(String[]::new)).build()) {
-            String dir = EtcdLayout.serviceDir(lb, tcp, service);
-            if (EtcdCalls.await(client.getKVClient().get(bytes(dir),
-                    GetOption.builder().isPrefix(true).withCountOnly(true).build()), "read " + dir, endpoints)
-                    .getCount() == 0) {
-                throw new IllegalArgumentException("no service is published at " + dir + "; publish it first "
-                        + "('publish --stack FILE'), or check --lb, --service and --tcp");
-            }
+        String dir = EtcdLayout.serviceDir(lb, tcp, service);
+        // Renewed three times per TTL, each renewal given a third of it, so that one that fails does not let the
+        // key expire while etcd is up.
+        Duration renewEvery = Duration.ofMillis(ttl * 1000 / 3);
+        try (Client client = EtcdCalls.client(endpoints)) {
             CountDownLatch stop = new CountDownLatch(1);
             Signal.handle(new Signal("TERM"), s -> stop.countDown());
             Signal.handle(new Signal("INT"), s -> stop.countDown());
-            long lease = register(client, key, endpoints);
+            long lease = EtcdCalls.await(client.getLeaseClient().grant(ttl), "grant a lease for " + key, endpoints)
+                    .getID();
+            if (!putIfMissing(client, key, dir, lease, endpoints, EtcdCalls.TIMEOUT)) {
+                throw new IllegalArgumentException("no service is published at " + dir + "; publish it first "
+                        + "('publish --stack FILE'), or check --lb, --service and --tcp");
+            }
             log.info("registered {} = {} (lease {} s)", key, address, ttl);
-            // Renewed three times per TTL, so that one missed renewal does not let the key expire.
-            while (!stop.await(Math.max(1, ttl * 1000 / 3), TimeUnit.MILLISECONDS)) {
-                lease = renew(client, key, lease, endpoints);
+            while (!stop.await(renewEvery.toMillis(), TimeUnit.MILLISECONDS)) {
+                lease = renew(client, key, dir, lease, endpoints, renewEvery);
             }
             EtcdCalls.await(client.getLeaseClient().revoke(lease), "remove " + key, endpoints);
             log.info("unregistered {}", key);
@@ -108,40 +113,51 @@ final class RegisterCommand implements Callable<Integer> {
         }
     }
 
-    /** Grants a lease and puts the key on it. */
-    private long register(Client client, String key, List<String> endpoints) {
-        long lease = EtcdCalls.await(client.getLeaseClient().grant(ttl), "grant a lease for " + key, endpoints)
-                .getID();
-        EtcdCalls.await(client.getKVClient().put(bytes(key), bytes(address),
-                PutOption.builder().withLeaseId(lease).build()), "write " + key, endpoints);
-        return lease;
+    /**
+     * Puts the key on the lease unless it is there, in one transaction that also checks the service is published
+     * (its directory's balance key exists): an instance never makes a directory a service by itself.
+     *
+     * @return false when the service is not published
+     */
+    private boolean putIfMissing(Client client, String key, String dir, long lease, List<String> endpoints,
+                                 Duration timeout) {
+        TxnResponse r = EtcdCalls.await(client.getKVClient().txn()
+                .If(new Cmp(bytes(dir + EtcdLayout.BALANCE), Cmp.Op.GREATER, CmpTarget.version(0)))
+                .Then(Op.txn(new Cmp[] {new Cmp(bytes(key), Cmp.Op.EQUAL, CmpTarget.version(0))},
+                        new Op[] {Op.put(bytes(key), bytes(address), PutOption.builder().withLeaseId(lease).build())},
+                        new Op[0]))
+                .commit(), "write " + key, endpoints, timeout);
+        return r.isSucceeded();
     }
 
     /**
-     * Renews the lease; when it expired meanwhile (etcd was away longer than the TTL), registers anew. While etcd
-     * cannot be reached this only logs, and tries again at the next renewal.
+     * Renews the lease, and puts the key again if it is gone (a publish that removed the service and then brought it
+     * back); a lease that expired meanwhile (etcd was away for longer than the TTL) is replaced by a new one. While
+     * etcd cannot be reached this only logs, and tries again at the next renewal.
      */
-    private long renew(Client client, String key, long lease, List<String> endpoints) {
+    private long renew(Client client, String key, String dir, long lease, List<String> endpoints, Duration timeout) {
         try {
-            LeaseKeepAliveResponse r = EtcdCalls.await(client.getLeaseClient().keepAliveOnce(lease),
-                    "renew the lease of " + key, endpoints);
-            if (r.getTTL() > 0) {
-                return lease;
+            try {
+                LeaseKeepAliveResponse r = EtcdCalls.await(client.getLeaseClient().keepAliveOnce(lease),
+                        "renew the lease of " + key, endpoints, timeout);
+                if (r.getTTL() <= 0) {
+                    throw new ConfigException("the lease of " + key + " expired");
+                }
+            } catch (ConfigException e) {
+                if (!EtcdCalls.notFound(e) && !e.getMessage().endsWith("expired")) {
+                    throw e;
+                }
+                lease = EtcdCalls.await(client.getLeaseClient().grant(ttl), "grant a lease for " + key, endpoints,
+                        timeout).getID();
+                log.warn("the lease of {} had expired: registering again", key);
             }
-        } catch (ConfigException e) {
-            if (!e.getMessage().contains("lease not found")) {
-                log.warn("{}; trying again", e.getMessage());
-                return lease;
+            if (!putIfMissing(client, key, dir, lease, endpoints, timeout)) {
+                log.warn("no service is published at {} any more: {} waits for it", dir, key);
             }
-        }
-        try {
-            long renewed = register(client, key, endpoints);
-            log.warn("the lease of {} had expired: registered again", key);
-            return renewed;
         } catch (ConfigException e) {
             log.warn("{}; trying again", e.getMessage());
-            return lease;
         }
+        return lease;
     }
 
     private ParameterException mistake(String message) {

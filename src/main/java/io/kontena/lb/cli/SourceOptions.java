@@ -93,7 +93,11 @@ final class SourceOptions {
             checkEtcdOnly();
             try (EtcdSource source = new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()),
                     publishedPorts(), null)) {
-                return source.load();
+                LbConfig config = source.load();
+                if (config.http().isEmpty() && config.tcp().isEmpty() && config.problems().isEmpty()) {
+                    throw new ConfigException(source.nothingUnder()); // most likely a name given wrong
+                }
+                return config;
             }
         }
         checkStackOnly();

@@ -29,6 +29,8 @@ public final class EtcdLayout {
     static final String HTTP_DIR = "services";
     static final String TCP_DIR = "tcp-services";
     static final String UPSTREAMS = "upstreams";
+    /** Written for every service, so a directory without it is no service's. */
+    public static final String BALANCE = "balance";
     /** Subject of the problems that concern no service: keys outside the services' directories. */
     static final String SUBJECT = "etcd";
     private static final Set<String> HTTP_KEYS = Set.of("balance", "virtual_hosts", "virtual_path",
@@ -108,13 +110,31 @@ public final class EtcdLayout {
     }
 
     /**
+     * The load balancer whose subtree holds {@code key}, a key under {@link #ROOT}: "name" for
+     * {@code /kontena/haproxy/name/services/...}, "stack/name" for {@code /kontena/haproxy/stack/name/services/...}.
+     */
+    public static Optional<String> lbNameOf(String key) {
+        if (!key.startsWith(ROOT)) {
+            return Optional.empty();
+        }
+        String[] parts = key.substring(ROOT.length()).split("/", 4);
+        if (parts.length >= 3 && isKindDir(parts[1])) {
+            return Optional.of(parts[0]);
+        }
+        return parts.length == 4 && isKindDir(parts[2]) ? Optional.of(parts[0] + "/" + parts[1]) : Optional.empty();
+    }
+
+    private static boolean isKindDir(String name) {
+        return name.equals(HTTP_DIR) || name.equals(TCP_DIR);
+    }
+
+    /**
      * Where a key of the subtree under {@code prefix} belongs: {kind's directory, service, key within the service's
      * directory} ({"services", "web", "upstreams/web-1"}), or null when the layout has no place for it.
      */
     private static String[] place(String prefix, String key) {
         String[] parts = key.substring(prefix.length()).split("/", 3);
-        boolean kind = parts[0].equals(HTTP_DIR) || parts[0].equals(TCP_DIR);
-        return kind && parts.length == 3 && !parts[1].isEmpty() ? parts : null;
+        return isKindDir(parts[0]) && parts.length == 3 && !parts[1].isEmpty() ? parts : null;
     }
 
     /**
@@ -139,7 +159,7 @@ public final class EtcdLayout {
         services.add(new StackService(lb, LB_IMAGE, environment, List.of(), ports, List.of(), List.of()));
         http.forEach((name, dir) -> service(name, Mode.HTTP, dir).ifPresent(services::add));
         tcp.forEach((name, dir) -> service(name, Mode.TCP, dir).ifPresent(services::add));
-        LbConfig config = Translator.translateRegistered(new Stack(Optional.empty(), services), lb);
+        LbConfig config = Translator.translateRegistered(new Stack(Optional.empty(), services), Optional.of(lb));
         List<Problem> all = new ArrayList<>(problems.list());
         for (Problem p : config.problems()) {
             String key = keyOfVariable.getOrDefault(p.subject() + "\n" + p.key() + "\n" + p.value(),
@@ -152,6 +172,9 @@ public final class EtcdLayout {
     /** Files one key under its service, or reports it when the layout has no place for it. */
     private void sort(String key, String value) {
         String[] place = place(prefix, key);
+        if (place == null && lbNameOf(key).filter(name -> !name.equals(lb)).isPresent()) {
+            return; // a key of load balancer "<lb>/<name>", a stack's, whose subtree lies inside this one's
+        }
         if (place == null) {
             problems.add(SUBJECT, key, value, "not a key of the load balancer's layout, which is "
                     + prefix + HTTP_DIR + "/<service>/<key> or " + prefix + TCP_DIR + "/<service>/<key>; it is left out");
@@ -177,7 +200,7 @@ public final class EtcdLayout {
         Map<String, Map<String, String>> dirs = new LinkedHashMap<>();
         for (HttpService s : config.http()) {
             Map<String, String> keys = variables(stack, s.name(), HTTP_KEYS);
-            keys.putIfAbsent("balance", "roundrobin");
+            keys.putIfAbsent(BALANCE, "roundrobin");
             if (!keys.containsKey("virtual_hosts") && !keys.containsKey("virtual_path")) {
                 keys.put("virtual_path", "/");
             }
@@ -185,7 +208,7 @@ public final class EtcdLayout {
         }
         for (TcpService s : config.tcp()) {
             Map<String, String> keys = variables(stack, s.name(), TCP_KEYS);
-            keys.putIfAbsent("balance", "roundrobin");
+            keys.putIfAbsent(BALANCE, "roundrobin");
             keys.putIfAbsent("external_port", Integer.toString(ServiceVariables.DEFAULT_EXTERNAL_PORT));
             dirs.put(TCP_DIR + "/" + namePrefix + s.name() + "/", withUpstreams(keys, s.name(), s.upstreams()));
         }
@@ -221,6 +244,14 @@ public final class EtcdLayout {
                 problems.add(name, dirKey, "", "the service is under both " + HTTP_DIR + "/ and " + TCP_DIR
                         + "/; a service is balanced either as HTTP or as TCP: remove one of the two directories");
             }
+            return Optional.empty();
+        }
+        if (!dir.containsKey(BALANCE)) {
+            // As the orchestrator and publish write it; instances that register into a directory that is not (or no
+            // longer) a service's must not make it one, answering every request with the defaults.
+            problems.add(name, dirKey + BALANCE, "", "missing: a service's directory has a balance key, written with "
+                    + "its other keys (by publish, or Kontena's orchestrator); without one, its "
+                    + dir.size() + " key(s) are not served");
             return Optional.empty();
         }
         Set<String> valid = mode == Mode.HTTP ? HTTP_KEYS : TCP_KEYS;

@@ -83,12 +83,12 @@ public final class Translator {
 
     /**
      * Like {@link #translate}, for a stack whose services' instances register themselves as they come and go (as
-     * under etcd): a TCP service without any is served too, refusing connections until one registers.
-     *
-     * @param lbName a load balancer service of the stack
+     * under etcd): a TCP service without any is served too, closing connections until one registers.
      */
-    static LbConfig translateRegistered(Stack stack, String lbName) {
-        return new Translator(stack, stack.service(lbName).orElseThrow(), loadBalancers(stack), true).translate();
+    public static LbConfig translateRegistered(Stack stack, Optional<String> lbName) {
+        List<String> lbNames = loadBalancers(stack);
+        String chosen = choose(stack, lbNames, lbName);
+        return new Translator(stack, stack.service(chosen).orElseThrow(), lbNames, true).translate();
     }
 
     private static String choose(Stack stack, List<String> lbNames, Optional<String> lbName) {

@@ -2,7 +2,6 @@ package io.kontena.lb.source;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
@@ -12,10 +11,12 @@ import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.kontena.PortMapping;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -26,13 +27,14 @@ import org.slf4j.LoggerFactory;
  * then watched from the next. A change is followed by a fresh read of the whole subtree, once writes have paused for
  * {@value #QUIET_MILLIS} ms (a writer that puts a service's keys one by one is read once, whole) or at the latest
  * {@value #MAX_DELAY_MILLIS} ms after the first. While etcd cannot be reached the configuration last read keeps
- * serving; the watch resumes where it stopped, or, when etcd no longer has that history, the subtree is read again.
+ * serving: a read that fails is tried again every {@value #RETRY_MILLIS} ms, and a watch that fails (etcd away, or
+ * the history it would resume from compacted) is replaced, once the subtree could be read again, by one from there.
  */
 public final class EtcdSource implements ConfigSource {
     private static final Logger log = LoggerFactory.getLogger(EtcdSource.class);
     static final long QUIET_MILLIS = 50;
     static final long MAX_DELAY_MILLIS = 1000;
-    private static final long RETRY_MILLIS = 1000;
+    static final long RETRY_MILLIS = 1000;
 
     private final List<String> endpoints;
     private final String lb;
@@ -40,15 +42,19 @@ public final class EtcdSource implements ConfigSource {
     private final Map<String, String> environment;
     private final List<PortMapping> ports;
     private final ConfigWatcher watcher;
+    private final long quietMillis;
     private final Client client;
-    /** Every read, watch event and retry runs here, one at a time. */
+    /** Every read, watch event and retry runs here, one at a time; the fields below are its own. */
     private final ScheduledExecutorService executor;
     private Watch.Watcher watch;
-    /** The revision of the last read; the watch starts after it. */
+    /** Counts the watches made, so that the callbacks of one that was replaced are told apart and ignored. */
+    private long watchNumber;
+    /** The revision of the last read; a new watch starts after it. */
     private long revision;
     private long firstChangeNanos;
     private long lastChangeNanos;
     private boolean readPending;
+    private boolean retryPending;
     private volatile boolean closed;
 
     /**
@@ -60,14 +66,19 @@ public final class EtcdSource implements ConfigSource {
      */
     public EtcdSource(List<String> endpoints, String lb, Map<String, String> environment, List<PortMapping> ports,
                       ConfigWatcher watcher) {
+        this(endpoints, lb, environment, ports, watcher, QUIET_MILLIS);
+    }
+
+    EtcdSource(List<String> endpoints, String lb, Map<String, String> environment, List<PortMapping> ports,
+               ConfigWatcher watcher, long quietMillis) {
         this.endpoints = List.copyOf(endpoints);
         this.lb = lb;
         this.prefix = EtcdCalls.bytes(EtcdLayout.prefix(lb));
         this.environment = Map.copyOf(environment);
         this.ports = List.copyOf(ports);
         this.watcher = watcher;
-        this.client = Client.builder().endpoints(endpoints.toArray(String[]::new))
-                .connectTimeout(EtcdCalls.TIMEOUT).build();
+        this.quietMillis = quietMillis;
+        this.client = EtcdCalls.client(endpoints);
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "etcd-source");
             t.setDaemon(true);
@@ -79,20 +90,33 @@ public final class EtcdSource implements ConfigSource {
     public LbConfig load() {
         Map<String, String> keys = read();
         if (keys.isEmpty()) {
-            log.warn("etcd has no keys under {} yet: nothing is served until a service is balanced by '{}'",
-                    EtcdLayout.prefix(lb), lb);
+            log.warn("{}", nothingUnder());
         }
         return EtcdLayout.translate(lb, keys, environment, ports);
     }
 
+    /**
+     * Says that etcd has nothing for this load balancer, and which load balancers it has: a name given wrong is
+     * told from one that no service links to yet.
+     */
+    public String nothingUnder() {
+        Set<String> names = new TreeSet<>();
+        GetResponse all = EtcdCalls.await(client.getKVClient().get(EtcdCalls.bytes(EtcdLayout.ROOT),
+                GetOption.builder().isPrefix(true).withKeysOnly(true).build()), "read " + EtcdLayout.ROOT, endpoints);
+        all.getKvs().forEach(kv -> EtcdLayout.lbNameOf(kv.getKey().toString(StandardCharsets.UTF_8))
+                .ifPresent(names::add));
+        return "etcd has no keys under " + EtcdLayout.prefix(lb) + ": nothing is served until a service is balanced "
+                + "by '" + lb + "'; load balancers in etcd: " + (names.isEmpty() ? "none" : String.join(", ", names));
+    }
+
     @Override
     public void start() {
-        executor.execute(this::watchAfterRevision);
+        submit(this::watchAfterRevision);
     }
 
     @Override
     public void reload() {
-        executor.execute(this::readAndOffer);
+        submit(this::readOrRetry);
     }
 
     @Override
@@ -100,35 +124,46 @@ public final class EtcdSource implements ConfigSource {
         return "etcd " + String.join(",", endpoints) + " " + EtcdLayout.prefix(lb);
     }
 
+    /** Runs a task on the executor unless the source is closed. */
+    private void submit(Runnable task) {
+        if (closed) {
+            return;
+        }
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            // closed meanwhile: nothing is to be done any more
+        }
+    }
+
     /** Every key of the subtree with its value, at one revision, which is kept as {@link #revision}. */
     private Map<String, String> read() {
-        GetResponse response = EtcdCalls.await(client.getKVClient().get(prefix,
-                GetOption.builder().isPrefix(true).build()), "read " + EtcdLayout.prefix(lb), endpoints);
-        Map<String, String> keys = new HashMap<>();
-        for (KeyValue kv : response.getKvs()) {
-            keys.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().toString(StandardCharsets.UTF_8));
-        }
+        GetResponse response = EtcdCalls.read(client, EtcdLayout.prefix(lb), endpoints);
         revision = response.getHeader().getRevision();
-        return keys;
+        return EtcdCalls.keys(response);
     }
 
     private void watchAfterRevision() {
         if (closed) {
             return;
         }
+        long number = ++watchNumber;
         WatchOption option = WatchOption.builder().isPrefix(true).withRevision(revision + 1).build();
         watch = client.getWatchClient().watch(prefix, option, Watch.listener(
-                response -> executor.execute(this::changed),
-                error -> executor.execute(() -> watchFailed(error))));
+                response -> submit(() -> changed(number)),
+                error -> submit(() -> watchFailed(number, error))));
     }
 
     /** A watch event: read once writes pause (or have gone on too long), not once per key. */
-    private void changed() {
+    private void changed(long number) {
+        if (number != watchNumber) {
+            return;
+        }
         long now = System.nanoTime();
         if (!readPending) {
             readPending = true;
             firstChangeNanos = now;
-            executor.schedule(this::readWhenQuiet, QUIET_MILLIS, TimeUnit.MILLISECONDS);
+            executor.schedule(this::readWhenQuiet, quietMillis, TimeUnit.MILLISECONDS);
         }
         lastChangeNanos = now;
     }
@@ -137,53 +172,57 @@ public final class EtcdSource implements ConfigSource {
         long now = System.nanoTime();
         long quietFor = TimeUnit.NANOSECONDS.toMillis(now - lastChangeNanos);
         long waited = TimeUnit.NANOSECONDS.toMillis(now - firstChangeNanos);
-        if (quietFor < QUIET_MILLIS && waited < MAX_DELAY_MILLIS) {
-            executor.schedule(this::readWhenQuiet, Math.min(QUIET_MILLIS - quietFor, MAX_DELAY_MILLIS - waited),
+        if (quietFor < quietMillis && waited < MAX_DELAY_MILLIS) {
+            executor.schedule(this::readWhenQuiet, Math.min(quietMillis - quietFor, MAX_DELAY_MILLIS - waited),
                     TimeUnit.MILLISECONDS);
             return;
         }
         readPending = false;
-        readAndOffer();
-    }
-
-    /** Reads the subtree and offers it; when etcd cannot be read, the configuration in place keeps serving. */
-    private boolean readAndOffer() {
-        if (closed) {
-            return false;
-        }
-        try {
-            watcher.offer(EtcdLayout.translate(lb, read(), environment, ports));
-            return true;
-        } catch (ConfigException e) {
-            if (!closed) {
-                watcher.rejected(e.getMessage());
-            }
-            return false;
-        }
+        readOrRetry();
     }
 
     /**
-     * The watch ended with an error it does not recover from itself (etcd compacted the history it was to resume
-     * from, or the client gave up reconnecting): read the subtree again and watch from there, retrying until etcd
-     * answers.
+     * The watch failed. jetcd reports every error of a watch and then tries to resume it from where it was; this
+     * source replaces it instead, after a read of the whole subtree, which also covers a history etcd compacted.
      */
-    private void watchFailed(Throwable error) {
-        if (closed) {
-            return;
+    private void watchFailed(long number, Throwable error) {
+        if (number != watchNumber || watch == null) {
+            return; // a watch replaced already, or this one's failure handled already
         }
         log.warn("the watch of {} failed ({}); reading it again", description(), error.getMessage());
-        if (watch != null) {
-            watch.close();
-            watch = null;
-        }
-        resync();
+        watch.close();
+        watch = null;
+        readOrRetry();
     }
 
-    private void resync() {
-        if (readAndOffer()) {
+    /**
+     * Reads the subtree and offers it, then watches again if the watch had failed; when etcd cannot be read, the
+     * configuration in place keeps serving and the read is tried again in {@value #RETRY_MILLIS} ms.
+     */
+    private void readOrRetry() {
+        if (closed || retryPending) {
+            return; // a retry is scheduled: it reads then
+        }
+        try {
+            watcher.offer(EtcdLayout.translate(lb, read(), environment, ports));
+        } catch (RuntimeException e) {
+            if (closed) {
+                return;
+            }
+            if (e instanceof ConfigException) {
+                watcher.rejected(e.getMessage());
+            } else {
+                log.error("reading {} failed", description(), e);
+            }
+            retryPending = true;
+            executor.schedule(() -> {
+                retryPending = false;
+                readOrRetry();
+            }, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (watch == null) {
             watchAfterRevision();
-        } else if (!closed) {
-            executor.schedule(this::resync, RETRY_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 

@@ -110,7 +110,7 @@ class EtcdProcessTest {
                 assertThat(bad.exit()).isEqualTo(1);
                 assertThat(bad.err()).contains("not published: api: KONTENA_LB_BALANCE=fastest");
                 assertThat(bad.out()).doesNotContain("removed");
-                Thread.sleep(300);
+                assertThat(etcd.get(SUBTREE + "services/shop-api/balance")).isEqualTo("source");
                 assertThat(RawHttp.get(port, "api.example.com", "/").instance()).isEqualTo("a");
 
                 Matcher pruned = PRUNED.matcher(lb.stdout());
@@ -120,6 +120,10 @@ class EtcdProcessTest {
                 CliTest.Result validate = cli("validate", "--etcd", etcd.url(), "--lb", "shop/internet_lb");
                 assertThat(validate.exit()).as(validate.out() + validate.err()).isZero();
                 assertThat(validate.out()).contains("shop-api", "api.example.com", "127.0.0.1:" + a.port());
+                CliTest.Result misspelt = cli("validate", "--etcd", etcd.url(), "--lb", "shop/internt_lb");
+                assertThat(misspelt.exit()).isEqualTo(1);
+                assertThat(misspelt.err()).contains("no keys under /kontena/haproxy/shop/internt_lb/",
+                        "load balancers in etcd: shop/internet_lb");
             }
         }
     }
@@ -141,6 +145,10 @@ class EtcdProcessTest {
                 lb.awaitListening(port);
                 Process stopped = register(etcd, "b-1", b);
                 await(() -> answering(port).contains("b"));
+                // publishing the service again (changed) leaves the registered instance in place
+                assertThat(publish(etcd, stack(web("/,/more", a))).out()).contains("services/shop-web/: 1 key(s)");
+                await(() -> RawHttp.get(port, "x", "/more/").status() == 200);
+                assertThat(answering(port)).containsExactlyInAnyOrder("a", "b");
                 stopped.destroy(); // SIGTERM: the key goes at once
                 assertThat(stopped.waitFor()).isZero();
                 await(() -> !answering(port).contains("b"));
@@ -185,6 +193,7 @@ class EtcdProcessTest {
         CliTest.Result both = cli("validate", "--stack", "x.yml", "--etcd", "http://127.0.0.1:1");
         assertThat(both.err()).contains("--stack and --etcd are two sources; give one of them");
         CliTest.Result noName = cli("validate", "--etcd", "http://127.0.0.1:1");
+        assertThat(noName.exit()).isEqualTo(2);
         assertThat(noName.err()).contains("name the load balancer with --lb NAME", "/kontena/haproxy/NAME/");
         assertThat(cli("validate", "--etcd", "https://127.0.0.1:1", "--lb", "lb").err())
                 .contains("https://127.0.0.1:1: TLS to etcd is not supported");

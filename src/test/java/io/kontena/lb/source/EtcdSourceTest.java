@@ -51,14 +51,22 @@ class EtcdSourceTest {
     }
 
     private EtcdSource source(String lbName, ConfigWatcher watcher) {
+        return source(lbName, watcher, EtcdSource.QUIET_MILLIS);
+    }
+
+    private EtcdSource source(String lbName, ConfigWatcher watcher, long quietMillis) {
         return lb.closeAfter(new EtcdSource(etcd.endpoints(), lbName, Map.of(), List.of(PortMapping.parse("0:80"),
-                PortMapping.parse("0:5000")), watcher));
+                PortMapping.parse("0:5000")), watcher, quietMillis));
     }
 
     /** A new source's first configuration applied, and the watch started. */
     private ConfigWatcher serve(String lbName) {
+        return serve(lbName, EtcdSource.QUIET_MILLIS);
+    }
+
+    private ConfigWatcher serve(String lbName, long quietMillis) {
         ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
-        EtcdSource source = source(lbName, watcher);
+        EtcdSource source = source(lbName, watcher, quietMillis);
         assertThat(watcher.offer(source.load())).isEmpty();
         source.start();
         return watcher;
@@ -104,7 +112,8 @@ class EtcdSourceTest {
     void aServiceWrittenKeyByKeyIsReadOnceWhole() throws Exception {
         WhoAmI a = lb.whoami("a");
         etcd.putAll(web("/one", a));
-        ConfigWatcher watcher = serve("lb");
+        // writes pause for 500 ms here rather than 50, so that a slow disk under etcd does not split the five puts
+        ConfigWatcher watcher = serve("lb", 500);
         long before = watcher.generation();
         // A writer without transactions (as the original orchestrator was): five keys in a row.
         String api = LB + "services/api/";
@@ -114,7 +123,7 @@ class EtcdSourceTest {
         etcd.put(api + "keep_virtual_path", "true");
         etcd.put(api + "upstreams/a", "127.0.0.1:" + a.port());
         await(() -> watcher.applied().http().size() == 2);
-        Thread.sleep(EtcdSource.QUIET_MILLIS * 4);
+        Thread.sleep(1000); // as long again: no second configuration follows
         assertThat(watcher.generation()).as("one configuration for the five keys").isEqualTo(before + 1);
         assertThat(RawHttp.get(lb.httpPort(), "api.example.com", "/v1/users").echoed("request"))
                 .isEqualTo("GET /v1/users HTTP/1.1");
@@ -168,6 +177,21 @@ class EtcdSourceTest {
     }
 
     @Test
+    void instancesAloneMakeNoServiceAndKeysOfAStacksLoadBalancerInsideTheSubtreeAreNotThisOnes() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        etcd.putAll(web("/one", a));
+        etcd.put(LB + "services/gone/upstreams/x", "127.0.0.1:" + a.port()); // registered after its service left
+        etcd.put("/kontena/haproxy/lb/shop/services/web/balance", "roundrobin"); // load balancer "lb/shop"'s
+        var config = source("lb", new ConfigWatcher(lb.runtime())).load();
+        assertThat(config.http()).extracting(s -> s.name()).containsExactly("web");
+        assertThat(config.problems()).singleElement().satisfies(p -> {
+            assertThat(p.subject()).isEqualTo("gone");
+            assertThat(p.key()).isEqualTo(LB + "services/gone/balance");
+            assertThat(p.message()).contains("missing", "not served");
+        });
+    }
+
+    @Test
     void aTcpServiceWaitsForItsFirstInstanceAndRelaysOnceOneRegisters() throws Exception {
         String db = LB + "tcp-services/db/";
         etcd.putAll(Map.of(db + "balance", "roundrobin", db + "external_port", "5000"));
@@ -196,7 +220,7 @@ class EtcdSourceTest {
         WhoAmI a = lb.whoami("a");
         WhoAmI other = lb.whoami("other");
         String own = "/kontena/haproxy/shop/lb/services/shop-web/";
-        etcd.putAll(Map.of(own + "virtual_path", "/", own + "upstreams/1", "127.0.0.1:" + a.port(),
+        etcd.putAll(Map.of(own + "balance", "roundrobin", own + "upstreams/1", "127.0.0.1:" + a.port(),
                 "/kontena/haproxy/lb/services/web/virtual_path", "/",
                 "/kontena/haproxy/lb/services/web/upstreams/1", "127.0.0.1:" + other.port()));
         ConfigWatcher watcher = serve("shop/lb");
@@ -216,10 +240,14 @@ class EtcdSourceTest {
         Thread.sleep(500);
         assertThat(RawHttp.get(port, "x", "/one/").instance()).isEqualTo("a");
 
-        etcd.startProcess(); // same data: the watch resumes after the revision it had seen
+        etcd.startProcess(); // same data: the subtree is read again, and watched from there
         etcd.put(LB + "services/web/upstreams/a", "127.0.0.1:" + b.port());
         await(() -> watcher.applied().http().get(0).upstreams().get(0).port() == b.port());
         assertThat(RawHttp.get(port, "x", "/one/").instance()).isEqualTo("b");
+        long generation = watcher.generation();
+        etcd.put(LB + "services/web/virtual_path", "/two"); // seen by the new watch, not by that read
+        await(() -> watcher.generation() == generation + 1);
+        assertThat(RawHttp.get(port, "x", "/two/").instance()).isEqualTo("b");
     }
 
     @Test

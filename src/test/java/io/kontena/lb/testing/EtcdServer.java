@@ -130,8 +130,10 @@ public final class EtcdServer implements AutoCloseable {
         client().getKVClient().compact(revision).get(10, TimeUnit.SECONDS);
     }
 
-    public String log() throws IOException {
-        return Files.exists(log) ? Files.readString(log) : "";
+    /** The key's value, or null. */
+    public String get(String key) throws Exception {
+        var kvs = client().getKVClient().get(bytes(key)).get(10, TimeUnit.SECONDS).getKvs();
+        return kvs.isEmpty() ? null : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
     }
 
     private static ByteSequence bytes(String s) {
