@@ -1,6 +1,7 @@
 package io.kontena.lb.cli;
 
-import io.etcd.jetcd.ByteSequence;
+import static io.kontena.lb.source.EtcdCalls.bytes;
+
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
@@ -11,9 +12,9 @@ import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.kontena.Stack;
-import io.kontena.lb.kontena.StackFile;
 import io.kontena.lb.kontena.Translator;
 import io.kontena.lb.source.EtcdCalls;
+import io.kontena.lb.vault.FileSecretStore;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -49,6 +50,11 @@ final class PublishCommand implements Callable<Integer> {
             description = "The load balancer service of the stack file; may be left out when it has one.")
     String lb;
 
+    @Option(names = "--vault", paramLabel = "FILE",
+            description = "The vault that the stack file's secrets: entries are read from (default: $"
+                    + FileSecretStore.PATH_VARIABLE + ", else ~/.kontena-lb/vault.json).")
+    Path vault;
+
     @Option(names = "--etcd", paramLabel = "URL", split = ",",
             description = "etcd's client URL(s), comma-separated (default: $" + SourceOptions.ETCD_VARIABLE + ").")
     List<String> etcd;
@@ -61,7 +67,7 @@ final class PublishCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), (etcd == null ? "give " : "") + e.getMessage());
         }
-        Stack read = StackFile.read(stack);
+        Stack read = SourceOptions.readStack(stack, vault); // its certificates decide whether TLS services are valid
         // as the load balancers read it: a service's instances may all register themselves, none listed here
         LbConfig config = Translator.translateRegistered(read, Optional.ofNullable(lb));
         String lbService = lb != null ? lb.substring(lb.lastIndexOf('/') + 1) : Translator.loadBalancers(read).get(0);
@@ -136,9 +142,5 @@ final class PublishCommand implements Callable<Integer> {
             EtcdCalls.await(kv.txn().Then(ops.toArray(Op[]::new)).commit(), "write " + dir, endpoints);
         }
         return ops.size();
-    }
-
-    private static ByteSequence bytes(String s) {
-        return EtcdCalls.bytes(s);
     }
 }

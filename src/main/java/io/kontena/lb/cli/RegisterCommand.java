@@ -1,6 +1,7 @@
 package io.kontena.lb.cli;
 
-import io.etcd.jetcd.ByteSequence;
+import static io.kontena.lb.source.EtcdCalls.bytes;
+
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
@@ -162,9 +163,5 @@ final class RegisterCommand implements Callable<Integer> {
 
     private ParameterException mistake(String message) {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private static ByteSequence bytes(String s) {
-        return EtcdCalls.bytes(s);
     }
 }

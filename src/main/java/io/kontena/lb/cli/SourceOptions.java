@@ -101,17 +101,23 @@ final class SourceOptions {
             }
         }
         checkStackOnly();
+        return Translator.translate(readStack(stack, vault), Optional.ofNullable(lb));
+    }
+
+    /**
+     * Reads a stack file with its secrets: entries resolved from the vault that run would use, so that the
+     * certificates are run's.
+     */
+    static Stack readStack(Path stack, Path vault) {
         Stack read = StackFile.read(stack);
-        if (VaultSecrets.needed(read)) {
-            // the secrets: entries resolve from the vault run would use, so that the certificates shown are its
-            try (SecretStore secrets = openVault()) {
-                read = VaultSecrets.resolve(read, secrets);
-            } catch (VaultException e) {
-                throw new ConfigException("cannot read the secrets of " + stack + " from the vault: "
-                        + e.getMessage(), e);
-            }
+        if (!VaultSecrets.needed(read)) {
+            return read;
         }
-        return Translator.translate(read, Optional.ofNullable(lb));
+        try (SecretStore secrets = FileSecretStore.open(Optional.ofNullable(vault), System.getenv())) {
+            return VaultSecrets.resolve(read, secrets);
+        } catch (VaultException e) {
+            throw new ConfigException("cannot read the secrets of " + stack + " from the vault: " + e.getMessage(), e);
+        }
     }
 
     private void checkStackOnly() {

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 public final class EtcdCalls {
     /** How long an answer may take: the client retries meanwhile, so an etcd that is away fails after this. */
     public static final Duration TIMEOUT = Duration.ofSeconds(5);
+    private static final String CHECK = "; check that etcd runs there and that the address is its client URL";
 
     private EtcdCalls() {
     }
@@ -75,8 +76,6 @@ public final class EtcdCalls {
                     + cause.getMessage() + CHECK, cause);
         }
     }
-
-    private static final String CHECK = "; check that etcd runs there and that the address is its client URL";
 
     /** Whether a failed call's cause is etcd saying it has no such thing (a lease that expired, for one). */
     public static boolean notFound(ConfigException e) {
