@@ -1,6 +1,7 @@
 package io.kontena.lb.config;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A service reached over HTTP, chosen by the request's host and path.
@@ -11,6 +12,7 @@ import java.util.List;
  * @param keepVirtualPath forward the path unchanged instead of stripping the matched prefix
  * @param defaultService  answers the requests no other service matches
  * @param headers         header changes applied to requests and responses
+ * @param healthCheck     how its upstreams are checked, when they are
  */
 public record HttpService(
         String name,
@@ -21,11 +23,20 @@ public record HttpService(
         boolean defaultService,
         List<Upstream> upstreams,
         Timeouts timeouts,
-        HeaderRules headers) {
+        HeaderRules headers,
+        Optional<HealthCheck> healthCheck) {
 
     public HttpService {
         virtualHosts = List.copyOf(virtualHosts);
         virtualPaths = List.copyOf(virtualPaths);
         upstreams = List.copyOf(upstreams);
+    }
+
+    /** A service whose upstreams are not checked. */
+    public HttpService(String name, Balance balance, List<String> virtualHosts, List<String> virtualPaths,
+                       boolean keepVirtualPath, boolean defaultService, List<Upstream> upstreams, Timeouts timeouts,
+                       HeaderRules headers) {
+        this(name, balance, virtualHosts, virtualPaths, keepVirtualPath, defaultService, upstreams, timeouts, headers,
+                Optional.empty());
     }
 }

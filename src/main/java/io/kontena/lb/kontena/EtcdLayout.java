@@ -36,8 +36,12 @@ public final class EtcdLayout {
     private static final Set<String> HTTP_KEYS = Set.of("balance", "virtual_hosts", "virtual_path",
             "keep_virtual_path", "custom_settings", "cookie", "basic_auth_secrets", "default_service");
     private static final Set<String> TCP_KEYS = Set.of("balance", "external_port", "custom_settings", "tls");
-    /** Written by the orchestrator for its health checks, which this load balancer does not make (nor from stacks). */
-    private static final Set<String> IGNORED = Set.of("health_check_uri", "health_check_port");
+    /**
+     * A service's health_check: fields, as keys: the orchestrator wrote uri and port; protocol, interval and timeout
+     * are this project's, so that publish carries a stack's whole check.
+     */
+    private static final List<String> HEALTH_CHECK_FIELDS = List.of("protocol", "uri", "port", "interval", "timeout");
+    private static final String HEALTH_CHECK_PREFIX = HealthCheckSettings.FIELD + "_";
     private static final String LB_IMAGE = "kontena/lb";
 
     private final String lb;
@@ -156,7 +160,7 @@ public final class EtcdLayout {
             sort(kv.getKey(), kv.getValue());
         }
         List<StackService> services = new ArrayList<>();
-        services.add(new StackService(lb, LB_IMAGE, environment, List.of(), ports, List.of(), List.of()));
+        services.add(new StackService(lb, LB_IMAGE, environment, List.of(), ports, List.of(), List.of(), Map.of()));
         http.forEach((name, dir) -> service(name, Mode.HTTP, dir).ifPresent(services::add));
         tcp.forEach((name, dir) -> service(name, Mode.TCP, dir).ifPresent(services::add));
         LbConfig config = Translator.translateRegistered(new Stack(Optional.empty(), services), Optional.of(lb));
@@ -199,7 +203,7 @@ public final class EtcdLayout {
         String namePrefix = stack.linkName().map(n -> n + "-").orElse("");
         Map<String, Map<String, String>> dirs = new LinkedHashMap<>();
         for (HttpService s : config.http()) {
-            Map<String, String> keys = variables(stack, s.name(), HTTP_KEYS);
+            Map<String, String> keys = withHealthCheck(variables(stack, s.name(), HTTP_KEYS), stack, s.name());
             keys.putIfAbsent(BALANCE, "roundrobin");
             if (!keys.containsKey("virtual_hosts") && !keys.containsKey("virtual_path")) {
                 keys.put("virtual_path", "/");
@@ -207,7 +211,7 @@ public final class EtcdLayout {
             dirs.put(HTTP_DIR + "/" + namePrefix + s.name() + "/", withUpstreams(keys, s.name(), s.upstreams()));
         }
         for (TcpService s : config.tcp()) {
-            Map<String, String> keys = variables(stack, s.name(), TCP_KEYS);
+            Map<String, String> keys = withHealthCheck(variables(stack, s.name(), TCP_KEYS), stack, s.name());
             keys.putIfAbsent(BALANCE, "roundrobin");
             keys.putIfAbsent("external_port", Integer.toString(ServiceVariables.DEFAULT_EXTERNAL_PORT));
             dirs.put(TCP_DIR + "/" + namePrefix + s.name() + "/", withUpstreams(keys, s.name(), s.upstreams()));
@@ -224,6 +228,16 @@ public final class EtcdLayout {
                 if (valid.contains(key)) {
                     keys.put(key, value);
                 }
+            }
+        });
+        return keys;
+    }
+
+    /** The service's health_check: fields that the layout has keys for, as keys. */
+    private static Map<String, String> withHealthCheck(Map<String, String> keys, Stack stack, String name) {
+        stack.service(name).orElseThrow().healthCheck().forEach((field, value) -> {
+            if (HEALTH_CHECK_FIELDS.contains(field)) {
+                keys.put(HEALTH_CHECK_PREFIX + field, value);
             }
         });
         return keys;
@@ -258,6 +272,7 @@ public final class EtcdLayout {
         Map<String, String> env = new LinkedHashMap<>();
         env.put(ServiceVariables.MODE, mode == Mode.HTTP ? "http" : "tcp");
         List<String> upstreams = new ArrayList<>();
+        Map<String, String> healthCheck = new LinkedHashMap<>();
         boolean bad = false;
         for (Map.Entry<String, String> kv : dir.entrySet()) {
             String key = kv.getKey();
@@ -269,11 +284,17 @@ public final class EtcdLayout {
                 String variable = ServiceVariables.PREFIX + key.toUpperCase(Locale.ROOT);
                 env.put(variable, kv.getValue());
                 keyOfVariable.put(name + "\n" + variable, dirKey + key);
-            } else if (!IGNORED.contains(key)) {
+            } else if (key.startsWith(HEALTH_CHECK_PREFIX)
+                    && HEALTH_CHECK_FIELDS.contains(key.substring(HEALTH_CHECK_PREFIX.length()))) {
+                String field = key.substring(HEALTH_CHECK_PREFIX.length());
+                healthCheck.put(field, kv.getValue());
+                keyOfVariable.put(name + "\n" + HealthCheckSettings.FIELD + "." + field, dirKey + key);
+            } else {
                 problems.add(name, dirKey + key, kv.getValue(), (key.startsWith(UPSTREAMS)
                         ? "an upstream is one key, " + dirKey + UPSTREAMS + "/<instance>, with the value <ip>:<port>"
                         : "unknown key") + "; the keys of a" + (mode == Mode.HTTP ? "n HTTP" : " TCP") + " service are: "
-                        + String.join(", ", new TreeSet<>(valid)) + ", " + UPSTREAMS + "/<instance>"
+                        + String.join(", ", new TreeSet<>(valid)) + ", " + HEALTH_CHECK_PREFIX + "{"
+                        + String.join(",", HEALTH_CHECK_FIELDS) + "}, " + UPSTREAMS + "/<instance>"
                         + Suggestions.closest(key, valid).map(k -> "; did you mean " + k + "?").orElse(""));
                 bad = true;
             }
@@ -281,6 +302,7 @@ public final class EtcdLayout {
         if (bad) {
             return Optional.empty();
         }
-        return Optional.of(new StackService(name, "", env, List.of(Link.of(lb)), List.of(), upstreams, List.of()));
+        return Optional.of(new StackService(name, "", env, List.of(Link.of(lb)), List.of(), upstreams, List.of(),
+                healthCheck));
     }
 }

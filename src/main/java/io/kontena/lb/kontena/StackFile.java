@@ -143,7 +143,19 @@ public final class StackFile {
                 // Upstream entries are checked by the translator, so that a bad one rejects only its service.
                 entries(tree, where + ", field 'upstreams'", fields.get("upstreams"),
                         "a list of host or host:port entries", "host or host:port", String::trim),
-                secrets(tree, where + ", field 'secrets'", fields.get("secrets")));
+                secrets(tree, where + ", field 'secrets'", fields.get("secrets")),
+                healthCheck(tree, where + ", field 'health_check'", fields.get("health_check")));
+    }
+
+    /** Its fields as written; what they say is checked by the translator, so a bad one rejects only this service. */
+    private static Map<String, String> healthCheck(YamlTree tree, String where, Node node) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> field : tree.map(node, where, "a map of protocol:, uri:, port:, interval: and "
+                + "timeout:").entrySet()) {
+            fields.put(field.getKey(), tree.textOrEmpty(field.getValue(), where + ", " + field.getKey(),
+                    "a text or a number"));
+        }
+        return fields;
     }
 
     private static Map<String, String> environment(YamlTree tree, String where, Node node) {

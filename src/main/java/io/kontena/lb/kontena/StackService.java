@@ -12,6 +12,8 @@ import java.util.Map;
  * @param environment in file order; a bare {@code KEY} has the value ""
  * @param upstreams   where the instances run, as written ("host", "host:port" or "[v6]:port"); checked later,
  *                    so that a bad entry rejects only this service
+ * @param healthCheck its {@code health_check:} fields as written (protocol, uri, port, interval, timeout), checked
+ *                    later as the upstreams are; empty when it has none
  */
 public record StackService(
         String name,
@@ -20,7 +22,8 @@ public record StackService(
         List<Link> links,
         List<PortMapping> ports,
         List<String> upstreams,
-        List<SecretRef> secrets) {
+        List<SecretRef> secrets,
+        Map<String, String> healthCheck) {
 
     public StackService {
         environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
@@ -28,5 +31,6 @@ public record StackService(
         ports = List.copyOf(ports);
         upstreams = List.copyOf(upstreams);
         secrets = List.copyOf(secrets);
+        healthCheck = Collections.unmodifiableMap(new LinkedHashMap<>(healthCheck));
     }
 }

@@ -1,5 +1,6 @@
 package io.kontena.lb.kontena;
 
+import io.kontena.lb.config.HealthCheck;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
@@ -184,16 +185,17 @@ public final class Translator {
         if (settings.isHttp() && settings.defaultService()) {
             claimDefault(service);
         }
+        Optional<HealthCheck> healthCheck = HealthCheckSettings.read(name, service.healthCheck(), problems);
         if (problems.count() != problemsBefore) {
             return;
         }
         if (settings.isTcp()) {
             tcp.add(new TcpService(name, settings.balance(), ports.listenPort(settings.externalPort()),
-                    upstreams, settings.timeouts(), settings.terminateTls()));
+                    upstreams, settings.timeouts(), settings.terminateTls(), healthCheck));
         } else {
             http.add(new HttpService(name, settings.balance(), settings.virtualHosts(), settings.virtualPaths(),
                     settings.keepVirtualPath(), settings.defaultService(), upstreams, settings.timeouts(),
-                    settings.headers()));
+                    settings.headers(), healthCheck));
         }
     }
 

@@ -2,6 +2,7 @@ package io.kontena.lb.proxy;
 
 import io.kontena.lb.balance.Endpoint;
 import io.kontena.lb.balance.UpstreamGroup;
+import io.kontena.lb.health.HealthChecker;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
@@ -70,6 +71,7 @@ public final class ProxyRuntime implements AutoCloseable {
 
     private final Settings settings;
     private final EventLoopGroup loops;
+    private final HealthChecker health;
     private final UpstreamPools pools;
     private final UpstreamConnector connector;
     private final Listeners listeners;
@@ -93,6 +95,7 @@ public final class ProxyRuntime implements AutoCloseable {
     public ProxyRuntime(Settings settings, InheritedSockets inherited) {
         this.settings = settings;
         this.loops = Transport.eventLoops(settings.workers(), "kontena-lb");
+        this.health = new HealthChecker(loops);
         this.pools = new UpstreamPools(loops);
         this.connector = new UpstreamConnector(loops);
         this.listeners = new Listeners(loops, settings.bindAddress(), settings.drainTimeout(), inherited);
@@ -149,6 +152,7 @@ public final class ProxyRuntime implements AutoCloseable {
             tcpNames.add(t.service().name());
         }
         retireGroups(tcpGroups, tcpNames);
+        checkHealth(config);
 
         routes = RoutingTable.build(config.http(), s -> http.get(s.name()));
         tcpTargets = Map.copyOf(tcp);
@@ -217,6 +221,28 @@ public final class ProxyRuntime implements AutoCloseable {
             tls = store;
         }
         return tls;
+    }
+
+    /** The upstreams of the services that ask for health checks, each with its service's check. */
+    private void checkHealth(LbConfig config) {
+        Map<Endpoint, HealthChecker.Target> wanted = new HashMap<>();
+        for (HttpService s : config.http()) {
+            if (s.healthCheck().isPresent()) {
+                HealthChecker.Target target = new HealthChecker.Target(s.name(), s.healthCheck().get());
+                for (Endpoint e : httpGroups.get(s.name()).endpoints()) {
+                    wanted.put(e, target);
+                }
+            }
+        }
+        for (TcpService s : config.tcp()) {
+            if (s.healthCheck().isPresent()) {
+                HealthChecker.Target target = new HealthChecker.Target(s.name(), s.healthCheck().get());
+                for (Endpoint e : tcpGroups.get(s.name()).endpoints()) {
+                    wanted.put(e, target);
+                }
+            }
+        }
+        health.update(wanted);
     }
 
     private UpstreamGroup group(Map<String, UpstreamGroup> groups, String name,
@@ -379,6 +405,7 @@ public final class ProxyRuntime implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        health.close();
         listeners.closeAll();
         int left = listeners.connectionCount();
         if (left > 0) {

@@ -43,7 +43,8 @@ public final class VaultSecrets {
                     log.warn("{}: secrets of type '{}' are not supported; only type: env", s.name(), t));
             Map<String, String> env = new HashMap<>(s.environment());
             env.putAll(resolved.environment());
-            return new StackService(s.name(), s.image(), env, s.links(), s.ports(), s.upstreams(), s.secrets());
+            return new StackService(s.name(), s.image(), env, s.links(), s.ports(), s.upstreams(), s.secrets(),
+                    s.healthCheck());
         }).toList();
         return new Stack(stack.name(), services);
     }

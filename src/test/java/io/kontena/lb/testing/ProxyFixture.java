@@ -37,10 +37,15 @@ public final class ProxyFixture implements AfterEachCallback {
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     public WhoAmI whoami(String name) {
+        return whoami(name, "127.0.0.1");
+    }
+
+    /** A whoami upstream on another loopback address (127.0.0.2, ...). */
+    public WhoAmI whoami(String name, String host) {
         if (upstreamLoops == null) {
             upstreamLoops = Transport.eventLoops(1, "upstreams");
         }
-        WhoAmI w = WhoAmI.start(name, "127.0.0.1", 0, upstreamLoops);
+        WhoAmI w = WhoAmI.start(name, host, 0, upstreamLoops);
         closeables.add(w);
         return w;
     }
