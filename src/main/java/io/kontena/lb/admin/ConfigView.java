@@ -2,6 +2,7 @@ package io.kontena.lb.admin;
 
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.Certificate;
+import io.kontena.lb.config.HealthCheck;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
@@ -25,14 +26,17 @@ public final class ConfigView {
     /**
      * @param problems what the latest snapshot rejected (those services keep their last good version, if any)
      * @param ports    the ports actually bound, by listener ("http", or a TCP service's name)
+     * @param down     the upstreams that health checks took out of rotation, by service
      */
     public static Map<String, Object> of(long generation, LbConfig config, List<Problem> problems,
-                                         Map<String, Integer> ports) {
+                                         Map<String, Integer> ports, Map<String, List<Upstream>> down) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("generation", generation);
         view.put("listeners", ports);
-        view.put("http", config.http().stream().map(ConfigView::http).toList());
-        view.put("tcp", config.tcp().stream().map(ConfigView::tcp).toList());
+        view.put("http", config.http().stream().map(s -> withHealth(http(s), s.healthCheck(), down.get(s.name())))
+                .toList());
+        view.put("tcp", config.tcp().stream().map(s -> withHealth(tcp(s), s.healthCheck(), down.get(s.name())))
+                .toList());
         config.https().ifPresent(h -> view.put("https", https(h, Instant.now())));
         view.put("rejected", problems.stream().map(ConfigView::problem).toList());
         return view;
@@ -82,6 +86,16 @@ public final class ConfigView {
         m.put("tls", s.terminateTls() ? "terminate" : "passthrough");
         m.put("upstreams", upstreams(s.upstreams()));
         return m;
+    }
+
+    /** A checked service's check, and which of its upstreams are out of rotation. */
+    private static Map<String, Object> withHealth(Map<String, Object> service, Optional<HealthCheck> check,
+                                                  List<Upstream> down) {
+        check.ifPresent(c -> {
+            service.put("healthCheck", c.toString());
+            service.put("down", upstreams(down == null ? List.of() : down));
+        });
+        return service;
     }
 
     private static Map<String, Object> problem(Problem p) {

@@ -41,6 +41,7 @@ final class ConfigReport {
                         s.virtualPaths().isEmpty() || s.virtualPaths().equals(List.of("/")) ? "" : s.keepVirtualPath() ? " (kept)" : " (stripped)");
                 out.printf("    balance:   %s%n", ConfigView.balance(s.balance()));
                 out.printf("    upstreams: %s%n", upstreams(s.upstreams()));
+                s.healthCheck().ifPresent(c -> out.printf("    checked:   %s%n", c));
             }
         }
         if (!config.tcp().isEmpty()) {
@@ -48,6 +49,7 @@ final class ConfigReport {
             for (TcpService s : config.tcp()) {
                 out.printf("  %s%n    port:      %d%n    balance:   %s%n    upstreams: %s%n",
                         s.name(), s.port(), ConfigView.balance(s.balance()), upstreams(s.upstreams()));
+                s.healthCheck().ifPresent(c -> out.printf("    checked:   %s%n", c));
             }
         }
         config.https().ifPresent(h -> certificates(h, Instant.now(), out));

@@ -8,6 +8,7 @@ import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
+import io.kontena.lb.config.Upstream;
 import io.kontena.lb.proxy.http.Http2Frontend;
 import io.kontena.lb.proxy.http.HttpListenerContext;
 import io.kontena.lb.proxy.http.HttpProxyHandler;
@@ -28,6 +29,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -223,6 +225,21 @@ public final class ProxyRuntime implements AutoCloseable {
         return tls;
     }
 
+    /** The upstreams that their health checks took out of rotation, by service. */
+    public synchronized Map<String, List<Upstream>> unhealthyUpstreams() {
+        Map<String, List<Upstream>> down = new TreeMap<>();
+        for (Map<String, UpstreamGroup> groups : List.of(httpGroups, tcpGroups)) {
+            groups.forEach((name, group) -> {
+                for (Endpoint e : group.endpoints()) {
+                    if (!e.isHealthy()) {
+                        down.computeIfAbsent(name, n -> new ArrayList<>()).add(e.upstream());
+                    }
+                }
+            });
+        }
+        return down;
+    }
+
     /** The upstreams of the services that ask for health checks, each with its service's check. */
     private void checkHealth(LbConfig config) {
         Map<Endpoint, HealthChecker.Target> wanted = new HashMap<>();
@@ -246,7 +263,7 @@ public final class ProxyRuntime implements AutoCloseable {
     }
 
     private UpstreamGroup group(Map<String, UpstreamGroup> groups, String name,
-                                List<io.kontena.lb.config.Upstream> upstreams, io.kontena.lb.config.Balance balance) {
+                                List<Upstream> upstreams, io.kontena.lb.config.Balance balance) {
         UpstreamGroup g = groups.get(name);
         if (g == null) {
             g = new UpstreamGroup(name, upstreams, balance);

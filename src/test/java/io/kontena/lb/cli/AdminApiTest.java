@@ -91,6 +91,38 @@ class AdminApiTest {
         }
     }
 
+    @Test
+    void showsWhichUpstreamsHealthChecksTookOutOfRotation() throws Exception {
+        EventLoopGroup loops = Transport.eventLoops(1, "upstreams");
+        try (WhoAmI web = WhoAmI.start("web-1", "127.0.0.1", 0, loops)) {
+            int http = LbProcess.freePort();
+            int admin = LbProcess.freePort();
+            int nobody = LbProcess.freePort();
+            Path file = dir.resolve("kontena.yml");
+            Files.writeString(file, """
+                    services:
+                      lb:
+                        image: kontena/lb
+                        ports: ["%d:80"]
+                      web:
+                        image: whoami
+                        links: [lb]
+                        upstreams: ["127.0.0.1:%d", "127.0.0.1:%d"]
+                        health_check: {protocol: tcp, interval: 100ms, timeout: 500ms}
+                    """.formatted(http, web.port(), nobody));
+            try (LbProcess lb = LbProcess.run(file, List.of("-Xmx128m"), "--admin", Integer.toString(admin))) {
+                lb.awaitListening(http).awaitListening(admin);
+                JsonNode web1 = awaitConfig(admin, c -> c.get("http").get(0).get("down").size() == 1)
+                        .get("http").get(0);
+                assertThat(web1.get("down").get(0).asText()).isEqualTo("127.0.0.1:" + nobody);
+                assertThat(web1.get("healthCheck").asText()).isEqualTo("tcp connect every 100 ms, timeout 500 ms");
+                assertThat(lb.log()).contains("upstream 127.0.0.1:" + nobody + " of web is down, out of rotation");
+            }
+        } finally {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
     private static JsonNode config(int admin) throws Exception {
         RawHttp.Response r = RawHttp.get(admin, "127.0.0.1", "/api/config");
         assertThat(r.status()).isEqualTo(200);

@@ -325,6 +325,21 @@ class CliTest {
     }
 
     @Test
+    void validateShowsEachServicesHealthCheck() throws Exception {
+        Result r = cli("validate", "--stack", file("""
+                services:
+                  lb: {image: kontena/lb}
+                  web:
+                    image: whoami
+                    links: [lb]
+                    upstreams: ["10.0.0.1"]
+                    health_check: {protocol: http, uri: /health, port: 8081, interval: 5}
+                """).toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("    checked:   http GET /health on port 8081 every 5000 ms, timeout 2000 ms");
+    }
+
+    @Test
     void aMissingOptionIsNamed() {
         Result r = cli("validate");
         assertThat(r.exit()).isEqualTo(2);
