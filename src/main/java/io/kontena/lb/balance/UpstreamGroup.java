@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The endpoints of one service and the strategy that spreads work over them. Requests read one volatile snapshot
@@ -106,7 +107,25 @@ public final class UpstreamGroup {
                 }
             }
         }
-        return chosen;
+        return chosen != null ? chosen : anyNotDraining(m.endpoints, exclude);
+    }
+
+    /**
+     * When health checks have taken every endpoint out of rotation, one of them all the same, from a random start:
+     * checks that all fail at once more often say something about the checks (a /health that asks a shared
+     * database) than about every instance, and a request that might be answered beats a 503 that is certain (as
+     * Envoy's panic mode has it). Null when there is none to try.
+     */
+    private static Endpoint anyNotDraining(Endpoint[] endpoints, List<Endpoint> exclude) {
+        int n = endpoints.length;
+        int start = n == 0 ? 0 : ThreadLocalRandom.current().nextInt(n);
+        for (int i = 0; i < n; i++) {
+            Endpoint e = endpoints[(start + i) % n];
+            if (!e.isDraining() && !e.isHealthy() && !exclude.contains(e)) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /**

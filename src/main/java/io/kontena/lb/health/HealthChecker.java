@@ -25,7 +25,10 @@ public final class HealthChecker implements AutoCloseable {
         this.loops = loops;
     }
 
-    /** The upstreams to check now; every other probe stops. */
+    /**
+     * The upstreams to check now. One no longer checked is put back in rotation; one whose check changed is checked
+     * the new way from where it stands (in or out of rotation), on the same event loop.
+     */
     public synchronized void update(Map<Endpoint, Target> wanted) {
         if (closed) {
             return;
@@ -33,10 +36,13 @@ public final class HealthChecker implements AutoCloseable {
         for (Iterator<Map.Entry<Endpoint, Probe>> it = probes.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Endpoint, Probe> entry = it.next();
             Target target = wanted.get(entry.getKey());
-            if (target == null || !target.check().equals(entry.getValue().check())) {
-                entry.getValue().stop();
-                entry.getKey().setHealthy(true); // judged by its checks no longer (or by new ones, from the start)
+            Probe probe = entry.getValue();
+            if (target == null) {
+                probe.stop(true);
                 it.remove();
+            } else if (!target.check().equals(probe.check())) {
+                probe.stop(false);
+                entry.setValue(Probe.start(entry.getKey(), target.service(), target.check(), probe.loop()));
             }
         }
         wanted.forEach((endpoint, target) -> probes.computeIfAbsent(endpoint,
@@ -46,7 +52,7 @@ public final class HealthChecker implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        probes.values().forEach(Probe::stop);
+        probes.values().forEach(probe -> probe.stop(false));
         probes.clear();
     }
 }

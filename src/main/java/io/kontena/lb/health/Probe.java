@@ -2,6 +2,7 @@ package io.kontena.lb.health;
 
 import io.kontena.lb.balance.Endpoint;
 import io.kontena.lb.config.HealthCheck;
+import io.kontena.lb.config.Upstream;
 import io.kontena.lb.proxy.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -52,7 +53,10 @@ final class Probe {
                 : new InetSocketAddress(upstream.getAddress(), check.port());
     }
 
-    /** Starts checking, the first time at a random point of the first interval, so that checks do not bunch up. */
+    /**
+     * Starts checking, the first time at a random point of the first interval, so that checks do not bunch up. The
+     * upstream stays in or out of rotation as it is until its checks say otherwise.
+     */
     static Probe start(Endpoint endpoint, String service, HealthCheck check, EventLoop loop) {
         Probe probe = new Probe(endpoint, service, check, loop);
         long first = ThreadLocalRandom.current().nextLong(Math.max(1, check.interval().toMillis()));
@@ -64,11 +68,22 @@ final class Probe {
         return check;
     }
 
-    void stop() {
+    EventLoop loop() {
+        return loop;
+    }
+
+    /**
+     * Stops checking. With {@code release}, the upstream is put back in rotation: on the probe's loop, after any
+     * check in progress there, so that no late result takes it out again.
+     */
+    void stop(boolean release) {
         stopped = true;
         loop.execute(() -> {
             if (next != null) {
                 next.cancel(false);
+            }
+            if (release) {
+                endpoint.setHealthy(true);
             }
         });
     }
@@ -84,6 +99,14 @@ final class Probe {
             return;
         }
         Promise<String> result = loop.newPromise(); // null when healthy, else what was wrong
+        if (address.isUnresolved()) { // looked up when the upstream was configured, in vain; not again on this loop
+            result.setSuccess("host name " + address.getHostString() + " did not resolve");
+            result.addListener(done -> {
+                record((String) done.getNow());
+                scheduleIn(check.interval().toMillis());
+            });
+            return;
+        }
         ScheduledFuture<?> timeout = loop.schedule(() -> result.trySuccess("no answer within "
                 + check.timeout().toMillis() + " ms"), check.timeout().toMillis(), TimeUnit.MILLISECONDS);
         ChannelFuture connect = new Bootstrap().group(loop)
@@ -94,11 +117,11 @@ final class Probe {
         Channel channel = connect.channel();
         connect.addListener((ChannelFuture connected) -> {
             if (!connected.isSuccess()) {
-                result.trySuccess("connect failed: " + connected.cause().getMessage());
+                result.trySuccess("connect failed: " + describe(connected.cause()));
             } else if (!check.isHttp()) {
                 result.trySuccess(null);
             } else {
-                String host = address.getHostString() + ":" + address.getPort();
+                String host = new Upstream(address.getHostString(), address.getPort()).toString(); // [v6]:port
                 channel.writeAndFlush(Unpooled.copiedBuffer("GET " + check.httpPath() + " HTTP/1.1\r\nHost: " + host
                         + "\r\nUser-Agent: kontena-lb health check\r\nConnection: close\r\n\r\n",
                         StandardCharsets.US_ASCII));
@@ -131,6 +154,10 @@ final class Probe {
                         service, failure, failures, check);
             }
         }
+    }
+
+    private static String describe(Throwable cause) {
+        return cause.getMessage() == null ? cause.toString() : cause.getMessage();
     }
 
     /** Reads an HTTP answer's status line and judges it: 2xx and 3xx are healthy. */
@@ -169,7 +196,7 @@ final class Probe {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            result.trySuccess(cause.getMessage());
+            result.trySuccess(describe(cause));
         }
 
         private static String judge(String statusLine) {

@@ -18,6 +18,10 @@ final class HealthCheckSettings {
     static final String FIELD = "health_check";
     static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+    /** Checks more often than this would keep the proxy's event loops busy with them. */
+    private static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(10);
+    private static final Duration MAX = Duration.ofHours(1);
     private static final List<String> FIELDS = List.of("protocol", "uri", "port", "interval", "timeout",
             "initial_delay");
 
@@ -51,8 +55,9 @@ final class HealthCheckSettings {
                     + "to ask for a path");
         }
         int port = port(service, fields.get("port"), problems);
-        Duration interval = time(service, "interval", fields.get("interval"), DEFAULT_INTERVAL, problems);
-        Duration timeout = time(service, "timeout", fields.get("timeout"), DEFAULT_TIMEOUT, problems);
+        Duration interval = time(service, "interval", fields.get("interval"), DEFAULT_INTERVAL, MIN_INTERVAL,
+                problems);
+        Duration timeout = time(service, "timeout", fields.get("timeout"), DEFAULT_TIMEOUT, MIN_TIMEOUT, problems);
         if (problems.count() != before) {
             return Optional.empty();
         }
@@ -76,19 +81,26 @@ final class HealthCheckSettings {
         return 0;
     }
 
-    /** Seconds (as Kontena wrote them), or a time with a unit: 500ms, 10s. */
-    private static Duration time(String service, String name, String given, Duration fallback, Problems problems) {
+    /** Seconds (as Kontena wrote them), or a time with a unit (500ms, 10s), from {@code min} to an hour. */
+    private static Duration time(String service, String name, String given, Duration fallback, Duration min,
+                                 Problems problems) {
         if (given == null || given.isBlank()) {
             return fallback;
         }
         String text = given.trim();
+        Duration time;
         try {
-            return text.chars().allMatch(Character::isDigit) && !text.equals("0")
-                    ? Duration.ofSeconds(Long.parseLong(text)) : HaproxyTime.parse(text);
+            time = text.chars().allMatch(Character::isDigit) ? Duration.ofSeconds(Long.parseLong(text))
+                    : text.matches("0+[a-z]*") ? Duration.ZERO : HaproxyTime.parse(text);
         } catch (IllegalArgumentException e) {
             problems.add(service, FIELD + "." + name, given, "expected seconds, or a time with a unit: "
                     + e.getMessage());
             return fallback;
         }
+        if (time.compareTo(min) < 0 || time.compareTo(MAX) > 0) {
+            problems.add(service, FIELD + "." + name, given, "expected from " + min.toMillis() + " ms to an hour");
+            return fallback;
+        }
+        return time;
     }
 }

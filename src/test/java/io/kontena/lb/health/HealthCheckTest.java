@@ -39,10 +39,20 @@ class HealthCheckTest {
 
     /** An upstream whose /health answers with the status set here; every other path answers 200 as "b". */
     private HttpServer upstreamWithHealth(AtomicInteger healthStatus) throws IOException {
+        return upstreamWithHealth("b", healthStatus, new AtomicInteger());
+    }
+
+    /** As above, named, counting the checks it gets. */
+    private HttpServer upstreamWithHealth(String name, AtomicInteger healthStatus, AtomicInteger checks)
+            throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/", exchange -> {
-            int status = exchange.getRequestURI().getPath().equals("/health") ? healthStatus.get() : 200;
-            exchange.getResponseHeaders().add("x-instance", "b");
+            boolean check = exchange.getRequestURI().getPath().equals("/health");
+            if (check) {
+                checks.incrementAndGet();
+            }
+            int status = check ? healthStatus.get() : 200;
+            exchange.getResponseHeaders().add("x-instance", name);
             exchange.sendResponseHeaders(status, -1);
             exchange.close();
         });
@@ -98,13 +108,59 @@ class HealthCheckTest {
         int port = lb.httpPort();
         await(() -> answering(port).equals(Set.of("a")));
 
-        // another change of the service that keeps the check: b stays out
+        // another change of the service that keeps the check: b stays out, then and later
         WhoAmI c = lb.whoami("c");
         lb.serve(web(Optional.of(check), ProxyFixture.at(a), bUpstream, ProxyFixture.at(c)));
+        assertThat(answering(port)).containsExactlyInAnyOrder("a", "c");
+        Thread.sleep(INTERVAL.toMillis() * 5);
+        assertThat(answering(port)).containsExactlyInAnyOrder("a", "c");
+        // a check that changes goes on from where it stands: b is still out
+        lb.serve(web(Optional.of(new HealthCheck("/health", 0, INTERVAL, Duration.ofMillis(400))), ProxyFixture.at(a),
+                bUpstream, ProxyFixture.at(c)));
         assertThat(answering(port)).containsExactlyInAnyOrder("a", "c");
 
         lb.serve(web(Optional.empty(), ProxyFixture.at(a), bUpstream, ProxyFixture.at(c)));
         assertThat(answering(port)).containsExactlyInAnyOrder("a", "b", "c");
+    }
+
+    @Test
+    void whenEveryUpstreamIsDownRequestsStillGoToThem() throws Exception {
+        AtomicInteger health = new AtomicInteger(503);
+        HttpServer b = upstreamWithHealth(health);
+        HttpServer c = upstreamWithHealth("c", health, new AtomicInteger());
+        lb.serve(web(Optional.of(new HealthCheck("/health", 0, INTERVAL, Duration.ofMillis(500))),
+                new Upstream("127.0.0.1", b.getAddress().getPort()), new Upstream("127.0.0.1", c.getAddress().getPort())));
+        await(() -> lb.runtime().unhealthyUpstreams().getOrDefault("web", List.of()).size() == 2);
+        assertThat(answering(lb.httpPort())).containsExactlyInAnyOrder("b", "c");
+    }
+
+    @Test
+    void anUpstreamThatAcceptsButNeverAnswersFailsItsChecksByTheTimeout() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) { // never accepts
+            Upstream mute = new Upstream("127.0.0.1", silent.getLocalPort());
+            lb.serve(web(Optional.of(new HealthCheck("/health", 0, INTERVAL, Duration.ofMillis(200))),
+                    ProxyFixture.at(a), mute));
+            await(() -> lb.runtime().unhealthyUpstreams().getOrDefault("web", List.of()).equals(List.of(mute)));
+        }
+    }
+
+    @Test
+    void anUpstreamWhoseNameDoesNotResolveIsDownAndTheChecksOfARemovedServiceStop() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        AtomicInteger checks = new AtomicInteger();
+        HttpServer b = upstreamWithHealth("b", new AtomicInteger(200), checks);
+        Upstream nowhere = new Upstream("no-such-host.invalid", 80);
+        lb.serve(web(Optional.of(new HealthCheck("/health", 0, INTERVAL, Duration.ofMillis(500))),
+                ProxyFixture.at(a), new Upstream("127.0.0.1", b.getAddress().getPort()), nowhere));
+        await(() -> lb.runtime().unhealthyUpstreams().getOrDefault("web", List.of()).equals(List.of(nowhere)));
+        assertThat(checks.get()).isPositive();
+
+        lb.serve(ProxyFixture.http("other", List.of(), List.of("/"), a));
+        Thread.sleep(INTERVAL.toMillis() * 3); // a check under way when the service left may still arrive
+        int after = checks.get();
+        Thread.sleep(INTERVAL.toMillis() * 5);
+        assertThat(checks.get()).as("no checks of a removed service's upstreams").isEqualTo(after);
     }
 
     private static Set<String> answering(int port) throws IOException {

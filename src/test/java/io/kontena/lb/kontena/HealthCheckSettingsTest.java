@@ -58,6 +58,10 @@ class HealthCheckSettingsTest {
                 .contains("health_check.port=70000", "from 1 to 65535");
         assertThat(problems("interval: soon")).singleElement().asString()
                 .contains("health_check.interval=soon", "expected seconds");
+        assertThat(problems("interval: 0")).singleElement().asString()
+                .contains("health_check.interval=0", "expected from 100 ms to an hour");
+        assertThat(problems("timeout: 1us")).singleElement().asString()
+                .contains("health_check.timeout=1us", "expected from 10 ms to an hour");
         assertThat(problems("intervall: 5")).singleElement().asString()
                 .contains("health_check.intervall", "did you mean interval?");
     }
