@@ -32,6 +32,10 @@ final class ConfigReport {
         if (config.httpPort().isEmpty() && config.tcp().isEmpty()) {
             out.println("  (none)");
         }
+        if (!config.answers().isEmpty()) {
+            out.println("answered by the load balancer (200, any host):");
+            config.answers().keySet().forEach(path -> out.printf("  %s%n", path));
+        }
         if (!config.http().isEmpty()) {
             out.println("http services:");
             for (HttpService s : config.http()) {

@@ -204,13 +204,15 @@ final class SourceOptions {
 
     /**
      * The settings of the load balancer service, from the environment of this process as Kontena set it for the
-     * container: its certificates and KONTENA_LB_* variables, but not the variables of this process itself.
+     * container: its certificates, ACME challenges and KONTENA_LB_* variables, but not the variables of this process
+     * itself.
      */
     static Map<String, String> lbEnvironment(Map<String, String> env) {
         Map<String, String> lb = new LinkedHashMap<>();
         env.forEach((name, value) -> {
             if ((name.startsWith(CertificateBundles.SSL_CERT_PREFIX) || name.equals(CertificateBundles.SSL_CERTS)
-                    || name.startsWith("KONTENA_LB_")) && !PROCESS_VARIABLES.contains(name)) {
+                    || name.startsWith("KONTENA_LB_") || name.startsWith("ACME_CHALLENGE_"))
+                    && !PROCESS_VARIABLES.contains(name)) {
                 lb.put(name, value);
             }
         });

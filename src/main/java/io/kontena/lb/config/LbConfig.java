@@ -1,6 +1,7 @@
 package io.kontena.lb.config;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -11,9 +12,11 @@ import java.util.Optional;
  * @param tcp       services with a port of their own
  * @param problems  what was rejected while this snapshot was made, for the operator
  * @param https     HTTPS, when at least one valid certificate is given
+ * @param answers   paths the load balancer answers itself, on every HTTP listener, with a 200 and this text: its
+ *                  health URI, ACME http-01 challenges
  */
 public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<TcpService> tcp, List<Problem> problems,
-                       Optional<Https> https) {
+                       Optional<Https> https, Map<String, String> answers) {
     public static final LbConfig EMPTY = new LbConfig(Optional.empty(), List.of(), List.of(), List.of());
 
     /** A configuration without HTTPS. */
@@ -21,10 +24,17 @@ public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<
         this(httpPort, http, tcp, problems, Optional.empty());
     }
 
+    /** A configuration without answers of its own. */
+    public LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<TcpService> tcp, List<Problem> problems,
+                    Optional<Https> https) {
+        this(httpPort, http, tcp, problems, https, Map.of());
+    }
+
     public LbConfig {
         http = List.copyOf(http);
         tcp = List.copyOf(tcp);
         problems = List.copyOf(problems);
+        answers = Map.copyOf(answers);
     }
 
     /*
@@ -35,13 +45,13 @@ public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<
     @Override
     public boolean equals(Object o) {
         return this == o || o instanceof LbConfig c && httpPort.equals(c.httpPort) && http.equals(c.http)
-                && tcp.equals(c.tcp) && problems.equals(c.problems) && https.equals(c.https);
+                && tcp.equals(c.tcp) && problems.equals(c.problems) && https.equals(c.https) && answers.equals(c.answers);
     }
 
     @Override
     public int hashCode() {
-        return (((httpPort.hashCode() * 31 + http.hashCode()) * 31 + tcp.hashCode()) * 31 + problems.hashCode()) * 31
-                + https.hashCode();
+        return ((((httpPort.hashCode() * 31 + http.hashCode()) * 31 + tcp.hashCode()) * 31 + problems.hashCode()) * 31
+                + https.hashCode()) * 31 + answers.hashCode();
     }
 
     public boolean isValid() {

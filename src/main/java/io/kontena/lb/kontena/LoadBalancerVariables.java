@@ -11,8 +11,9 @@ import java.util.Set;
 final class LoadBalancerVariables {
     private static final String PREFIX = ServiceVariables.PREFIX;
     private static final Set<String> SERVED = Set.of(
-            CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2);
-    private static final Set<String> NOT_SUPPORTED = Set.of(PREFIX + "HEALTH_URI", PREFIX + "ACCEPT_PROXY",
+            CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2,
+            LocalAnswers.HEALTH_URI);
+    private static final Set<String> NOT_SUPPORTED = Set.of(PREFIX + "ACCEPT_PROXY",
             PREFIX + "CUSTOM_SETTINGS", PREFIX + "GLOBAL_SETTINGS");
 
     private LoadBalancerVariables() {

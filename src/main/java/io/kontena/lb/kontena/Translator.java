@@ -11,6 +11,7 @@ import io.kontena.lb.config.Upstream;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -150,7 +151,8 @@ public final class Translator {
             }
         }
         LoadBalancerVariables.check(lb, problems);
-        boolean httpNeeded = !http.isEmpty() || ports.publishes(PortClaims.HTTP);
+        Map<String, String> answers = LocalAnswers.read(lb, problems);
+        boolean httpNeeded = !http.isEmpty() || !answers.isEmpty() || ports.publishes(PortClaims.HTTP);
         for (Problem p : certificates.problems()) {
             problems.add(p.subject(), p.key(), p.value(), p.message());
         }
@@ -158,7 +160,7 @@ public final class Translator {
                 new Https(ports.listenPort(PortClaims.HTTPS), certificates.certificates(), certificates.settings(),
                         certificates.warnings()));
         return new LbConfig(httpNeeded ? Optional.of(ports.listenPort(PortClaims.HTTP)) : Optional.empty(),
-                http, tcp, problems.list(), https);
+                http, tcp, problems.list(), https, answers);
     }
 
     private void balanced(StackService service, int problemsBefore) {

@@ -156,7 +156,7 @@ public final class ProxyRuntime implements AutoCloseable {
         retireGroups(tcpGroups, tcpNames);
         checkHealth(config);
 
-        routes = RoutingTable.build(config.http(), s -> http.get(s.name()));
+        routes = RoutingTable.build(config.http(), s -> http.get(s.name()), config.answers());
         tcpTargets = Map.copyOf(tcp);
 
         // New listeners accept before old ones close, so a service that moves port is reachable throughout.

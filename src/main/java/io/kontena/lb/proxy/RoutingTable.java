@@ -31,7 +31,7 @@ import java.util.function.Function;
  */
 public final class RoutingTable<T> {
     private static final RoutingTable<Object> EMPTY = new RoutingTable<>(
-            new RegionMap<>(Map.of(), true), null, new boolean[0], null, null);
+            new RegionMap<>(Map.of(), true), null, new boolean[0], null, null, Map.of());
 
     private final RegionMap<VirtualHost<T>> exactHosts;
     /** Keyed by the suffix with its leading dot: "*.example.com" is ".example.com". Null when there are none. */
@@ -40,14 +40,18 @@ public final class RoutingTable<T> {
     private final boolean[] wildcardLengths;
     private final PathPrefixes<T> pathOnly;
     private final Route<T> fallback;
+    /** Paths the load balancer answers itself, whatever the host: see {@link #answer}. */
+    private final Map<String, String> answers;
 
     private RoutingTable(RegionMap<VirtualHost<T>> exactHosts, RegionMap<VirtualHost<T>> wildcardHosts,
-                         boolean[] wildcardLengths, PathPrefixes<T> pathOnly, Route<T> fallback) {
+                         boolean[] wildcardLengths, PathPrefixes<T> pathOnly, Route<T> fallback,
+                         Map<String, String> answers) {
         this.exactHosts = exactHosts;
         this.wildcardHosts = wildcardHosts;
         this.wildcardLengths = wildcardLengths;
         this.pathOnly = pathOnly;
         this.fallback = fallback;
+        this.answers = answers;
     }
 
     @SuppressWarnings("unchecked")
@@ -62,6 +66,13 @@ public final class RoutingTable<T> {
      */
     public static <T> RoutingTable<T> build(List<HttpService> services,
                                             Function<? super HttpService, ? extends T> target) {
+        return build(services, target, Map.of());
+    }
+
+    /** {@link #build(List, Function)}, with paths that the load balancer answers itself before any service. */
+    public static <T> RoutingTable<T> build(List<HttpService> services,
+                                            Function<? super HttpService, ? extends T> target,
+                                            Map<String, String> answers) {
         Map<String, VirtualHost.Builder<T>> exact = new LinkedHashMap<>();
         Map<String, VirtualHost.Builder<T>> wildcard = new LinkedHashMap<>();
         PathPrefixes.Builder<T> pathOnly = new PathPrefixes.Builder<>();
@@ -124,7 +135,20 @@ public final class RoutingTable<T> {
                 wildcard.isEmpty() ? null : new RegionMap<>(buildAll(wildcard), true),
                 wildcardLengths,
                 pathOnly.build(),
-                fallback);
+                fallback,
+                Map.copyOf(answers));
+    }
+
+    /**
+     * The text the load balancer answers a request for {@code uri} with itself (its health URI, an ACME challenge),
+     * whatever the host, or null. The path must match exactly; the query is ignored.
+     */
+    public String answer(String uri) {
+        if (answers.isEmpty()) {
+            return null; // no path to cut out of each request
+        }
+        int pathStart = RequestTarget.pathStart(uri, RequestTarget.authorityStart(uri));
+        return answers.get(uri.substring(pathStart, RequestTarget.pathEnd(uri, pathStart)));
     }
 
     /**

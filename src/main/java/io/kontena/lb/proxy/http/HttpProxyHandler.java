@@ -7,6 +7,7 @@ import io.kontena.lb.proxy.DrainEvent;
 import io.kontena.lb.proxy.HttpTarget;
 import io.kontena.lb.proxy.Relay;
 import io.kontena.lb.proxy.Route;
+import io.kontena.lb.proxy.RoutingTable;
 import io.kontena.lb.proxy.Transport;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -257,7 +258,16 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             respondLocal(HttpResponseStatus.BAD_REQUEST, "The request has no Host header.");
             return;
         }
-        Route<HttpTarget> route = lc.routes().get().route(host == null ? "" : host, originalUri);
+        RoutingTable<HttpTarget> routes = lc.routes().get();
+        String answer = routes.answer(originalUri);
+        if (answer != null) {
+            if (hasBody && !requestDone) {
+                keepAlive = false;
+            }
+            respond(LocalResponses.text(ctx.alloc(), answer));
+            return;
+        }
+        Route<HttpTarget> route = routes.route(host == null ? "" : host, originalUri);
         if (route == null) {
             respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "No service is configured for this host and path.");

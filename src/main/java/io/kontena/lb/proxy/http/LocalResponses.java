@@ -31,6 +31,18 @@ final class LocalResponses {
         return response;
     }
 
+    /** A 200 with a text of the load balancer's own (its health URI's, an ACME challenge's). */
+    static FullHttpResponse text(ByteBufAllocator alloc, String text) {
+        ByteBuf body = alloc.buffer(text.length());
+        body.writeCharSequence(text, StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        return response;
+    }
+
     static FullHttpResponse redirect(String location, int code) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code));
         response.headers()
