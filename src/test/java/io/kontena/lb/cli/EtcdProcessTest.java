@@ -208,8 +208,8 @@ class EtcdProcessTest {
         Map<String, String> lb = SourceOptions.lbEnvironment(Map.of("SSL_CERTS", "pem", "SSL_CERT_shop", "pem2",
                 "KONTENA_LB_HTTP2", "false", "KONTENA_LB_TRANSPORT", "epoll", "KONTENA_LB_VAULT_KEY", "k",
                 "PATH", "/usr/bin", "ETCD_NODE", "x", "SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt",
-                "SSL_CERT_DIR", "/etc/ssl/certs"));
-        assertThat(lb).containsOnlyKeys("SSL_CERTS", "SSL_CERT_shop", "KONTENA_LB_HTTP2");
+                "SSL_CERT_DIR", "/etc/ssl/certs", "ACME_CHALLENGE_tok", "tok.thumb"));
+        assertThat(lb).containsOnlyKeys("SSL_CERTS", "SSL_CERT_shop", "KONTENA_LB_HTTP2", "ACME_CHALLENGE_tok");
     }
 
     private interface Check {
