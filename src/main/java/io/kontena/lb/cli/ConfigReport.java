@@ -32,9 +32,12 @@ final class ConfigReport {
         if (config.httpPort().isEmpty() && config.tcp().isEmpty()) {
             out.println("  (none)");
         }
-        if (!config.answers().isEmpty()) {
+        if (config.frontend().acceptProxy()) {
+            out.println("  (every listener expects the PROXY protocol)");
+        }
+        if (!config.frontend().answers().isEmpty()) {
             out.println("answered by the load balancer (200, any host):");
-            config.answers().keySet().forEach(path -> out.printf("  %s%n", path));
+            config.frontend().answers().keySet().forEach(path -> out.printf("  %s%n", path));
         }
         if (!config.http().isEmpty()) {
             out.println("http services:");

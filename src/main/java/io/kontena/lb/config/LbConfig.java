@@ -1,7 +1,6 @@
 package io.kontena.lb.config;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -12,11 +11,10 @@ import java.util.Optional;
  * @param tcp       services with a port of their own
  * @param problems  what was rejected while this snapshot was made, for the operator
  * @param https     HTTPS, when at least one valid certificate is given
- * @param answers   paths the load balancer answers itself, on every HTTP listener, with a 200 and this text: its
- *                  health URI, ACME http-01 challenges
+ * @param frontend  what its listeners do before any service: answers of its own, the PROXY protocol
  */
 public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<TcpService> tcp, List<Problem> problems,
-                       Optional<Https> https, Map<String, String> answers) {
+                       Optional<Https> https, Frontend frontend) {
     public static final LbConfig EMPTY = new LbConfig(Optional.empty(), List.of(), List.of(), List.of());
 
     /** A configuration without HTTPS. */
@@ -24,17 +22,16 @@ public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<
         this(httpPort, http, tcp, problems, Optional.empty());
     }
 
-    /** A configuration without answers of its own. */
+    /** A configuration whose listeners do nothing before the services. */
     public LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<TcpService> tcp, List<Problem> problems,
                     Optional<Https> https) {
-        this(httpPort, http, tcp, problems, https, Map.of());
+        this(httpPort, http, tcp, problems, https, Frontend.DEFAULT);
     }
 
     public LbConfig {
         http = List.copyOf(http);
         tcp = List.copyOf(tcp);
         problems = List.copyOf(problems);
-        answers = Map.copyOf(answers);
     }
 
     /*
@@ -45,13 +42,13 @@ public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<
     @Override
     public boolean equals(Object o) {
         return this == o || o instanceof LbConfig c && httpPort.equals(c.httpPort) && http.equals(c.http)
-                && tcp.equals(c.tcp) && problems.equals(c.problems) && https.equals(c.https) && answers.equals(c.answers);
+                && tcp.equals(c.tcp) && problems.equals(c.problems) && https.equals(c.https) && frontend.equals(c.frontend);
     }
 
     @Override
     public int hashCode() {
         return ((((httpPort.hashCode() * 31 + http.hashCode()) * 31 + tcp.hashCode()) * 31 + problems.hashCode()) * 31
-                + https.hashCode()) * 31 + answers.hashCode();
+                + https.hashCode()) * 31 + frontend.hashCode();
     }
 
     public boolean isValid() {

@@ -170,7 +170,7 @@ public final class EtcdLayout {
                     keyOfVariable.get(p.subject() + "\n" + p.key()));
             all.add(key == null ? p : new Problem(p.subject(), key, p.value(), p.message()));
         }
-        return new LbConfig(config.httpPort(), config.http(), config.tcp(), all, config.https(), config.answers());
+        return new LbConfig(config.httpPort(), config.http(), config.tcp(), all, config.https(), config.frontend());
     }
 
     /** Files one key under its service, or reports it when the layout has no place for it. */

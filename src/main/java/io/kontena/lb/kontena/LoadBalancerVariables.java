@@ -10,13 +10,19 @@ import java.util.Set;
  */
 final class LoadBalancerVariables {
     private static final String PREFIX = ServiceVariables.PREFIX;
+    static final String ACCEPT_PROXY = PREFIX + "ACCEPT_PROXY";
     private static final Set<String> SERVED = Set.of(
             CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2,
-            LocalAnswers.HEALTH_URI);
-    private static final Set<String> NOT_SUPPORTED = Set.of(PREFIX + "ACCEPT_PROXY",
+            LocalAnswers.HEALTH_URI, ACCEPT_PROXY);
+    private static final Set<String> NOT_SUPPORTED = Set.of(
             PREFIX + "CUSTOM_SETTINGS", PREFIX + "GLOBAL_SETTINGS");
 
     private LoadBalancerVariables() {
+    }
+
+    /** KONTENA_LB_ACCEPT_PROXY with any value: every listener expects the PROXY protocol. */
+    static boolean acceptsProxy(StackService lb) {
+        return lb.environment().containsKey(ACCEPT_PROXY);
     }
 
     static void check(StackService lb, Problems problems) {

@@ -1,5 +1,6 @@
 package io.kontena.lb.kontena;
 
+import io.kontena.lb.config.Frontend;
 import io.kontena.lb.config.HealthCheck;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
@@ -160,7 +161,8 @@ public final class Translator {
                 new Https(ports.listenPort(PortClaims.HTTPS), certificates.certificates(), certificates.settings(),
                         certificates.warnings()));
         return new LbConfig(httpNeeded ? Optional.of(ports.listenPort(PortClaims.HTTP)) : Optional.empty(),
-                http, tcp, problems.list(), https, answers);
+                http, tcp, problems.list(), https,
+                new Frontend(answers, LoadBalancerVariables.acceptsProxy(lb)));
     }
 
     private void balanced(StackService service, int problemsBefore) {

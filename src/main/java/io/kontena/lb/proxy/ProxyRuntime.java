@@ -86,6 +86,8 @@ public final class ProxyRuntime implements AutoCloseable {
     private final Map<String, UpstreamGroup> tcpGroups = new HashMap<>();
 
     private volatile RoutingTable<HttpTarget> routes = RoutingTable.empty();
+    /** New connections start with a PROXY protocol header (KONTENA_LB_ACCEPT_PROXY). */
+    private volatile boolean acceptProxy;
     private volatile Map<ListenerKey, TcpTarget> tcpTargets = Map.of();
     private LbConfig applied = LbConfig.EMPTY;
 
@@ -156,7 +158,8 @@ public final class ProxyRuntime implements AutoCloseable {
         retireGroups(tcpGroups, tcpNames);
         checkHealth(config);
 
-        routes = RoutingTable.build(config.http(), s -> http.get(s.name()), config.answers());
+        routes = RoutingTable.build(config.http(), s -> http.get(s.name()), config.frontend().answers());
+        acceptProxy = config.frontend().acceptProxy();
         tcpTargets = Map.copyOf(tcp);
 
         // New listeners accept before old ones close, so a service that moves port is reachable throughout.
@@ -301,52 +304,56 @@ public final class ProxyRuntime implements AutoCloseable {
     }
 
     private ChannelInitializer<Channel> childInit(ListenerKey key) {
+        Consumer<Channel> init = connectionInit(key);
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                if (acceptProxy) {
+                    ProxyProtocol.expect(ch, REQUEST_TIMEOUT, init);
+                } else {
+                    init.accept(ch);
+                }
+            }
+        };
+    }
+
+    /** Adds a new connection's handlers for its listener. */
+    private Consumer<Channel> connectionInit(ListenerKey key) {
         if (key.protocol() == ListenerKey.Protocol.HTTPS) {
             HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "https",
                     settings.accessLog(), REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT);
             TlsStore store = tls();
-            return new ChannelInitializer<>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    Transport.prepareTlsConnection(ch);
-                    ch.pipeline().addLast(store.newSniHandler(),
-                            new AlpnHandoff((ctx, protocol) -> {
-                                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                    Http2Frontend.initPipeline(ctx.pipeline(), lc);
-                                } else {
-                                    HttpProxyHandler.initPipeline(ctx.pipeline(), lc);
-                                }
-                            }));
-                    // Auto-read is off; with epoll the listener has asked for a read already, with io_uring and NIO
-                    // nothing has.
-                    ch.read();
-                }
+            return ch -> {
+                Transport.prepareTlsConnection(ch);
+                ch.pipeline().addLast(store.newSniHandler(),
+                        new AlpnHandoff((ctx, protocol) -> {
+                            if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                Http2Frontend.initPipeline(ctx.pipeline(), lc);
+                            } else {
+                                HttpProxyHandler.initPipeline(ctx.pipeline(), lc);
+                            }
+                        }));
+                // Auto-read is off; with epoll the listener has asked for a read already, with io_uring and NIO
+                // nothing has.
+                ch.read();
             };
         }
         if (key.protocol() == ListenerKey.Protocol.HTTP) {
             HttpListenerContext lc = new HttpListenerContext(() -> routes, pools, connector, "http",
                     settings.accessLog(), REQUEST_TIMEOUT, KEEP_ALIVE_TIMEOUT);
-            return new ChannelInitializer<>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    HttpProxyHandler.initPipeline(ch.pipeline(), lc);
-                }
-            };
+            return ch -> HttpProxyHandler.initPipeline(ch.pipeline(), lc);
         }
-        return new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                TcpTarget target = tcpTargets.get(key);
-                TcpProxyHandler relay = new TcpProxyHandler(() -> tcpTargets.get(key), connector);
-                if (target != null && target.service().terminateTls()) {
-                    // The relay starts once the handshake is done; bytes read meanwhile wait for it.
-                    Transport.prepareTlsConnection(ch);
-                    ch.pipeline().addLast(tls.newTcpSniHandler(),
-                            new AlpnHandoff((ctx, protocol) -> ctx.pipeline().addLast(relay)));
-                    ch.read();
-                } else {
-                    ch.pipeline().addLast(relay);
-                }
+        return ch -> {
+            TcpTarget target = tcpTargets.get(key);
+            TcpProxyHandler relay = new TcpProxyHandler(() -> tcpTargets.get(key), connector);
+            if (target != null && target.service().terminateTls()) {
+                // The relay starts once the handshake is done; bytes read meanwhile wait for it.
+                Transport.prepareTlsConnection(ch);
+                ch.pipeline().addLast(tls.newTcpSniHandler(),
+                        new AlpnHandoff((ctx, protocol) -> ctx.pipeline().addLast(relay)));
+                ch.read();
+            } else {
+                ch.pipeline().addLast(relay);
             }
         };
     }

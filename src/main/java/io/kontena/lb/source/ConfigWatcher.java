@@ -165,7 +165,7 @@ public final class ConfigWatcher {
         }
         List<Problem> problems = new ArrayList<>(snapshot.problems());
         problems.addAll(unavailable);
-        return new LbConfig(httpPort, http, tcp, problems, https, snapshot.answers());
+        return new LbConfig(httpPort, http, tcp, problems, https, snapshot.frontend());
     }
 
     private static boolean unavailable(List<Problem> unavailable, String subject, int port) {

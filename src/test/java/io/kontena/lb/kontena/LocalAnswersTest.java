@@ -24,7 +24,7 @@ class LocalAnswersTest {
         LbConfig config = translate("KONTENA_LB_HEALTH_URI: /healthz\n"
                 + "ACME_CHALLENGE_evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA: evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI");
         assertThat(config.problems()).isEmpty();
-        assertThat(config.answers()).isEqualTo(Map.of("/healthz", "OK\n",
+        assertThat(config.frontend().answers()).isEqualTo(Map.of("/healthz", "OK\n",
                 "/.well-known/acme-challenge/evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
                 "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"));
         assertThat(config.httpPort()).contains(80);

@@ -2,6 +2,7 @@ package io.kontena.lb.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kontena.lb.config.Frontend;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.testing.ProxyFixture;
@@ -22,7 +23,7 @@ class LocalAnswersProxyTest {
         WhoAmI web = lb.whoami("web-1");
         lb.apply(new LbConfig(Optional.of(0), List.of(ProxyFixture.http("web", List.of(), List.of("/"), web)),
                 List.of(), List.of(), Optional.empty(),
-                Map.of("/healthz", "OK\n", "/.well-known/acme-challenge/tok", "tok.thumb")));
+                new Frontend(Map.of("/healthz", "OK\n", "/.well-known/acme-challenge/tok", "tok.thumb"), false)));
         int port = lb.httpPort();
         RawHttp.Response health = RawHttp.get(port, "anything.example", "/healthz?probe=1");
         assertThat(health.status()).isEqualTo(200);

@@ -2,6 +2,7 @@ package io.kontena.lb.testing;
 
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.HeaderRules;
+import io.kontena.lb.config.Frontend;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
@@ -105,6 +106,12 @@ public final class ProxyFixture implements AfterEachCallback {
     /** HTTP and HTTPS with these certificates (bundles as a load balancer reads them, in this order). */
     public ProxyRuntime serveHttps(TlsSettings settings, List<TestCertificates.Issued> certificates,
                                    List<HttpService> http, List<TcpService> tcp) {
+        return serveHttps(settings, certificates, http, tcp, Frontend.DEFAULT);
+    }
+
+    /** HTTP and HTTPS, with listeners that do {@code frontend}'s part first. */
+    public ProxyRuntime serveHttps(TlsSettings settings, List<TestCertificates.Issued> certificates,
+                                   List<HttpService> http, List<TcpService> tcp, Frontend frontend) {
         StringBuilder bundles = new StringBuilder();
         certificates.forEach(c -> bundles.append(c.bundle()));
         CertificateBundles.Result read = CertificateBundles.read("lb", Map.of(CertificateBundles.SSL_CERTS,
@@ -113,7 +120,7 @@ public final class ProxyFixture implements AfterEachCallback {
             throw new AssertionError("certificates rejected: " + read.problems());
         }
         return apply(new LbConfig(Optional.of(0), http, tcp, List.of(),
-                Optional.of(new Https(0, read.certificates(), settings, read.warnings()))));
+                Optional.of(new Https(0, read.certificates(), settings, read.warnings())), frontend));
     }
 
     public ProxyRuntime serveHttps(List<TestCertificates.Issued> certificates, HttpService... services) {

@@ -5,6 +5,7 @@ import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Timeouts;
 import io.kontena.lb.proxy.DrainEvent;
 import io.kontena.lb.proxy.HttpTarget;
+import io.kontena.lb.proxy.ProxyProtocol;
 import io.kontena.lb.proxy.Relay;
 import io.kontena.lb.proxy.Route;
 import io.kontena.lb.proxy.RoutingTable;
@@ -37,6 +38,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
@@ -153,9 +155,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (pool != null) {
             return;
         }
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress remote = ProxyProtocol.clientOf(ctx.channel());
         clientAddress = remote.getAddress();
-        clientIp = clientAddress.getHostAddress();
+        clientIp = NetUtil.toAddressString(clientAddress); // an IPv6 address in its short form (RFC 5952)
         localPort = Integer.toString(((InetSocketAddress) ctx.channel().localAddress()).getPort());
         pool = lc.pools().of(ctx.channel().eventLoop());
         waitForRequest(lc.requestTimeout(), System.nanoTime());

@@ -1,6 +1,7 @@
 package io.kontena.lb.proxy.tcp;
 
 import io.kontena.lb.balance.Endpoint;
+import io.kontena.lb.proxy.ProxyProtocol;
 import io.kontena.lb.proxy.Relay;
 import io.kontena.lb.proxy.TcpTarget;
 import io.kontena.lb.proxy.Transport;
@@ -113,7 +114,7 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void connect(ChannelHandlerContext ctx, TcpTarget t, List<Endpoint> tried) {
         Channel client = ctx.channel();
-        InetSocketAddress clientAddress = (InetSocketAddress) client.remoteAddress();
+        InetSocketAddress clientAddress = ProxyProtocol.clientOf(client);
         Endpoint endpoint = t.group().select(clientAddress.getAddress(), tried);
         if (endpoint == null) {
             log.warn("{}: no upstream available for {}{}", t.service().name(), clientAddress,
