@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param defaultService  answers the requests no other service matches
  * @param headers         header changes applied to requests and responses
  * @param healthCheck     how its upstreams are checked, when they are
+ * @param basicAuth       the users a request must authenticate as, when it must
  */
 public record HttpService(
         String name,
@@ -24,7 +25,8 @@ public record HttpService(
         List<Upstream> upstreams,
         Timeouts timeouts,
         HeaderRules headers,
-        Optional<HealthCheck> healthCheck) {
+        Optional<HealthCheck> healthCheck,
+        Optional<BasicAuth> basicAuth) {
 
     public HttpService {
         virtualHosts = List.copyOf(virtualHosts);
@@ -32,11 +34,11 @@ public record HttpService(
         upstreams = List.copyOf(upstreams);
     }
 
-    /** A service whose upstreams are not checked. */
+    /** A service whose upstreams are not checked, open to every client. */
     public HttpService(String name, Balance balance, List<String> virtualHosts, List<String> virtualPaths,
                        boolean keepVirtualPath, boolean defaultService, List<Upstream> upstreams, Timeouts timeouts,
                        HeaderRules headers) {
         this(name, balance, virtualHosts, virtualPaths, keepVirtualPath, defaultService, upstreams, timeouts, headers,
-                Optional.empty());
+                Optional.empty(), Optional.empty());
     }
 }

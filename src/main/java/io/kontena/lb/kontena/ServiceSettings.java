@@ -1,6 +1,7 @@
 package io.kontena.lb.kontena;
 
 import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.BasicAuth;
 import io.kontena.lb.config.HeaderRules;
 import io.kontena.lb.config.Timeouts;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Optional;
  * @param mode         empty when KONTENA_LB_MODE is invalid
  * @param externalPort tcp only; 0 when invalid
  * @param terminateTls tcp only: KONTENA_LB_TLS=terminate
+ * @param basicAuth    http only: the users of KONTENA_LB_BASIC_AUTH_SECRETS
  */
 record ServiceSettings(
         Optional<Mode> mode,
@@ -25,7 +27,8 @@ record ServiceSettings(
         boolean defaultService,
         Timeouts timeouts,
         HeaderRules headers,
-        boolean terminateTls) {
+        boolean terminateTls,
+        Optional<BasicAuth> basicAuth) {
 
     boolean isTcp() {
         return mode.equals(Optional.of(Mode.TCP));

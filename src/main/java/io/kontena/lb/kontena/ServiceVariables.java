@@ -1,6 +1,7 @@
 package io.kontena.lb.kontena;
 
 import io.kontena.lb.config.Balance;
+import io.kontena.lb.config.BasicAuth;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,16 +28,15 @@ final class ServiceVariables {
     static final String TLS = PREFIX + "TLS";
     static final String TLS_TERMINATE = "terminate";
     static final String TLS_PASSTHROUGH = "passthrough";
+    static final String BASIC_AUTH = BasicAuthUsers.VARIABLE;
     static final List<String> VALID = List.of(MODE, BALANCE, INTERNAL_PORT, EXTERNAL_PORT, VIRTUAL_HOSTS,
-            VIRTUAL_PATH, KEEP_VIRTUAL_PATH, CUSTOM_SETTINGS, DEFAULT_SERVICE, TLS);
+            VIRTUAL_PATH, KEEP_VIRTUAL_PATH, CUSTOM_SETTINGS, DEFAULT_SERVICE, TLS, BASIC_AUTH);
     private static final List<String> HTTP_ONLY = List.of(VIRTUAL_HOSTS, VIRTUAL_PATH, KEEP_VIRTUAL_PATH,
-            DEFAULT_SERVICE);
+            DEFAULT_SERVICE, BASIC_AUTH);
     private static final Set<String> LB_ONLY = Set.of(PREFIX + "HEALTH_URI", PREFIX + "SSL_CIPHERS",
             PREFIX + "ACCEPT_PROXY", PREFIX + "HTTP2", PREFIX + "GLOBAL_SETTINGS");
     private static final Map<String, String> NOT_SUPPORTED = Map.of(
-            PREFIX + "COOKIE", "sticky sessions (" + PREFIX + "COOKIE) are not supported yet",
-            PREFIX + "BASIC_AUTH_SECRETS", "basic authentication (" + PREFIX + "BASIC_AUTH_SECRETS) is not "
-                    + "supported yet, and the service is not served without the protection it asks for");
+            PREFIX + "COOKIE", "sticky sessions (" + PREFIX + "COOKIE) are not supported yet");
     static final int DEFAULT_INTERNAL_PORT = 80;
     static final int DEFAULT_EXTERNAL_PORT = 5000;
 
@@ -74,6 +74,7 @@ final class ServiceVariables {
         boolean keepPath = false;
         boolean defaultService = false;
         boolean terminateTls = false;
+        Optional<BasicAuth> basicAuth = Optional.empty();
         if (mode.equals(Optional.of(Mode.TCP))) {
             externalPort = port(EXTERNAL_PORT, DEFAULT_EXTERNAL_PORT);
             terminateTls = terminateTls();
@@ -88,6 +89,9 @@ final class ServiceVariables {
             paths = list(VIRTUAL_PATH, VirtualPaths::prefix);
             keepPath = bool(KEEP_VIRTUAL_PATH);
             defaultService = bool(DEFAULT_SERVICE);
+            if (env.containsKey(BASIC_AUTH)) {
+                basicAuth = BasicAuthUsers.read(service, env.get(BASIC_AUTH), problems);
+            }
             if (hosts.isEmpty() && paths.isEmpty()) {
                 paths = List.of("/");
             }
@@ -97,7 +101,7 @@ final class ServiceVariables {
                 : CustomSettings.Result.NONE;
         unknownVariables();
         return new ServiceSettings(mode, custom.balance().orElse(balance), internalPort, externalPort,
-                hosts, paths, keepPath, defaultService, custom.timeouts(), custom.headers(), terminateTls);
+                hosts, paths, keepPath, defaultService, custom.timeouts(), custom.headers(), terminateTls, basicAuth);
     }
 
     private boolean terminateTls() {

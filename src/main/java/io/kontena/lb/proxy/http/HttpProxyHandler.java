@@ -282,6 +282,17 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             respond(LocalResponses.redirect(location, 302));
             return;
         }
+        // after the redirect: a password is not asked for over plain HTTP when the service wants HTTPS
+        if (target.auth() != null && !target.auth().allows(headers.get(HttpHeaderNames.AUTHORIZATION))) {
+            if (hasBody && !requestDone) {
+                keepAlive = false;
+            }
+            FullHttpResponse page = LocalResponses.page(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
+                    "Service " + service.name() + " needs a user name and password.", keepAlive);
+            page.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, target.auth().challenge());
+            respond(page);
+            return;
+        }
         if (forwarded == null) {
             forwarded = ProxyHeaders.forwarded(clientIp, lc.scheme(), localPort);
         }
