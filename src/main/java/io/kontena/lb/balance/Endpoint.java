@@ -26,11 +26,18 @@ public final class Endpoint {
     /** Counts removals, so a drain deadline set for one removal does not act on the next. */
     private volatile int removals;
     private volatile boolean healthy = true;
+    /** Names the upstream in a sticky-session cookie: the same in every process, so that a fleet agrees on it. */
+    private final String stickyId;
 
     public Endpoint(Upstream upstream) {
         this.upstream = upstream;
         this.address = new InetSocketAddress(upstream.host(), upstream.port());
         this.seed = Hashing.seedOf(upstream);
+        this.stickyId = Long.toHexString(seed);
+    }
+
+    public String stickyId() {
+        return stickyId;
     }
 
     public Upstream upstream() {

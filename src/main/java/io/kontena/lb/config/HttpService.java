@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param headers         header changes applied to requests and responses
  * @param healthCheck     how its upstreams are checked, when they are
  * @param basicAuth       the users a request must authenticate as, when it must
+ * @param stickyCookie    how a client is brought back to the upstream that answered it, when it is
  */
 public record HttpService(
         String name,
@@ -26,7 +27,8 @@ public record HttpService(
         Timeouts timeouts,
         HeaderRules headers,
         Optional<HealthCheck> healthCheck,
-        Optional<BasicAuth> basicAuth) {
+        Optional<BasicAuth> basicAuth,
+        Optional<StickyCookie> stickyCookie) {
 
     public HttpService {
         virtualHosts = List.copyOf(virtualHosts);
@@ -39,6 +41,6 @@ public record HttpService(
                        boolean keepVirtualPath, boolean defaultService, List<Upstream> upstreams, Timeouts timeouts,
                        HeaderRules headers) {
         this(name, balance, virtualHosts, virtualPaths, keepVirtualPath, defaultService, upstreams, timeouts, headers,
-                Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty());
     }
 }

@@ -2,6 +2,7 @@ package io.kontena.lb.kontena;
 
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.BasicAuth;
+import io.kontena.lb.config.StickyCookie;
 import io.kontena.lb.config.HeaderRules;
 import io.kontena.lb.config.Timeouts;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.Optional;
  * @param externalPort tcp only; 0 when invalid
  * @param terminateTls tcp only: KONTENA_LB_TLS=terminate
  * @param basicAuth    http only: the users of KONTENA_LB_BASIC_AUTH_SECRETS
+ * @param stickyCookie http only: KONTENA_LB_COOKIE
  */
 record ServiceSettings(
         Optional<Mode> mode,
@@ -28,7 +30,8 @@ record ServiceSettings(
         Timeouts timeouts,
         HeaderRules headers,
         boolean terminateTls,
-        Optional<BasicAuth> basicAuth) {
+        Optional<BasicAuth> basicAuth,
+        Optional<StickyCookie> stickyCookie) {
 
     boolean isTcp() {
         return mode.equals(Optional.of(Mode.TCP));

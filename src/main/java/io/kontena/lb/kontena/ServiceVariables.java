@@ -2,6 +2,7 @@ package io.kontena.lb.kontena;
 
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.BasicAuth;
+import io.kontena.lb.config.StickyCookie;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,14 +30,13 @@ final class ServiceVariables {
     static final String TLS_TERMINATE = "terminate";
     static final String TLS_PASSTHROUGH = "passthrough";
     static final String BASIC_AUTH = BasicAuthUsers.VARIABLE;
+    static final String COOKIE = StickyCookies.VARIABLE;
     static final List<String> VALID = List.of(MODE, BALANCE, INTERNAL_PORT, EXTERNAL_PORT, VIRTUAL_HOSTS,
-            VIRTUAL_PATH, KEEP_VIRTUAL_PATH, CUSTOM_SETTINGS, DEFAULT_SERVICE, TLS, BASIC_AUTH);
+            VIRTUAL_PATH, KEEP_VIRTUAL_PATH, CUSTOM_SETTINGS, DEFAULT_SERVICE, TLS, BASIC_AUTH, COOKIE);
     private static final List<String> HTTP_ONLY = List.of(VIRTUAL_HOSTS, VIRTUAL_PATH, KEEP_VIRTUAL_PATH,
-            DEFAULT_SERVICE, BASIC_AUTH);
+            DEFAULT_SERVICE, BASIC_AUTH, COOKIE);
     private static final Set<String> LB_ONLY = Set.of(PREFIX + "HEALTH_URI", PREFIX + "SSL_CIPHERS",
             PREFIX + "ACCEPT_PROXY", PREFIX + "HTTP2", PREFIX + "GLOBAL_SETTINGS");
-    private static final Map<String, String> NOT_SUPPORTED = Map.of(
-            PREFIX + "COOKIE", "sticky sessions (" + PREFIX + "COOKIE) are not supported yet");
     static final int DEFAULT_INTERNAL_PORT = 80;
     static final int DEFAULT_EXTERNAL_PORT = 5000;
 
@@ -75,6 +75,7 @@ final class ServiceVariables {
         boolean defaultService = false;
         boolean terminateTls = false;
         Optional<BasicAuth> basicAuth = Optional.empty();
+        Optional<StickyCookie> stickyCookie = Optional.empty();
         if (mode.equals(Optional.of(Mode.TCP))) {
             externalPort = port(EXTERNAL_PORT, DEFAULT_EXTERNAL_PORT);
             terminateTls = terminateTls();
@@ -92,6 +93,9 @@ final class ServiceVariables {
             if (env.containsKey(BASIC_AUTH)) {
                 basicAuth = BasicAuthUsers.read(service, env.get(BASIC_AUTH), problems);
             }
+            if (env.containsKey(COOKIE)) {
+                stickyCookie = StickyCookies.read(service, env.get(COOKIE), problems);
+            }
             if (hosts.isEmpty() && paths.isEmpty()) {
                 paths = List.of("/");
             }
@@ -101,7 +105,8 @@ final class ServiceVariables {
                 : CustomSettings.Result.NONE;
         unknownVariables();
         return new ServiceSettings(mode, custom.balance().orElse(balance), internalPort, externalPort,
-                hosts, paths, keepPath, defaultService, custom.timeouts(), custom.headers(), terminateTls, basicAuth);
+                hosts, paths, keepPath, defaultService, custom.timeouts(), custom.headers(), terminateTls, basicAuth,
+                stickyCookie);
     }
 
     private boolean terminateTls() {
@@ -201,8 +206,6 @@ final class ServiceVariables {
             } else if (LB_ONLY.contains(upper)) {
                 message = "a variable of the load balancer service itself, not of a balanced service; "
                         + "set it on the load balancer";
-            } else if (NOT_SUPPORTED.containsKey(upper)) {
-                message = NOT_SUPPORTED.get(upper) + "; remove the variable";
             } else {
                 message = "unknown variable" + suggestion(upper).map(v -> "; did you mean " + v + "?").orElse(".")
                         + " Valid names: " + String.join(", ", VALID);

@@ -199,7 +199,7 @@ public final class Translator {
         } else {
             http.add(new HttpService(name, settings.balance(), settings.virtualHosts(), settings.virtualPaths(),
                     settings.keepVirtualPath(), settings.defaultService(), upstreams, settings.timeouts(),
-                    settings.headers(), healthCheck, settings.basicAuth()));
+                    settings.headers(), healthCheck, settings.basicAuth(), settings.stickyCookie()));
         }
     }
 

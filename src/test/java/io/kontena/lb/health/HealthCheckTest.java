@@ -34,7 +34,7 @@ class HealthCheckTest {
 
     private static HttpService web(Optional<HealthCheck> check, Upstream... upstreams) {
         return new HttpService("web", Balance.ROUND_ROBIN, List.of(), List.of("/"), false, false, List.of(upstreams),
-                Timeouts.DEFAULTS, HeaderRules.NONE, check, Optional.empty());
+                Timeouts.DEFAULTS, HeaderRules.NONE, check, Optional.empty(), Optional.empty());
     }
 
     /** An upstream whose /health answers with the status set here; every other path answers 200 as "b". */

@@ -470,11 +470,12 @@ class TranslatorTest {
         }
 
         @Test
-        void knownButUnsupportedVariablesRejectTheService() {
-            LbConfig config = translate(LB + service("web", "KONTENA_LB_COOKIE=x"));
+        void anEmptyCookieVariableIsKontenasDefaultStickySession() {
+            HttpService web = onlyHttp(translate(LB + service("web", "KONTENA_LB_COOKIE=")));
 
-            assertThat(config.http()).isEmpty();
-            assertProblem(onlyProblem(config), "web", "KONTENA_LB_COOKIE", "x", "sticky sessions", "not supported");
+            assertThat(web.stickyCookie()).contains(io.kontena.lb.config.StickyCookie.DEFAULT);
+            assertThat(translate(LB + service("web", "KONTENA_LB_COOKIE=x")).problems()).singleElement()
+                    .satisfies(p -> assertProblem(p, "web", "KONTENA_LB_COOKIE", "x", "expected empty"));
         }
 
         @Test

@@ -42,7 +42,7 @@ class BasicAuthProxyTest {
                 new BasicAuth.User("plain", "s3cret", false)));
         lb.serve(new HttpService("web", Balance.ROUND_ROBIN, List.of(), List.of("/"), false, false,
                 List.of(ProxyFixture.at(web)), Timeouts.DEFAULTS, HeaderRules.NONE, Optional.empty(),
-                Optional.of(auth)));
+                Optional.of(auth), Optional.empty()));
         try (RawHttp c = new RawHttp(lb.httpPort())) {
             RawHttp.Response none = c.send(get(null)).read();
             assertThat(none.status()).isEqualTo(401);

@@ -92,6 +92,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private HttpVersion clientVersion;
     private HttpTarget target;
     private List<Endpoint> tried = List.of();
+    /** The upstream the request's sticky-session cookie names, or null. */
+    private String stickyId;
     private Endpoint endpoint;
     private Channel upstream;
     private UpstreamHandler upstreamHandler;
@@ -225,6 +227,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         reused = false;
         forceNew = false;
         tried = List.of();
+        stickyId = null;
         target = null;
         status = 0;
         bytes = 0;
@@ -293,6 +296,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             respond(page);
             return;
         }
+        if (service.stickyCookie().isPresent()) {
+            stickyId = StickySessions.fromRequest(service.stickyCookie().get(), headers);
+        }
         if (forwarded == null) {
             forwarded = ProxyHeaders.forwarded(clientIp, lc.scheme(), localPort);
         }
@@ -336,7 +342,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** @param now the current {@link System#nanoTime()} */
     private void connectUpstream(long now) {
-        Endpoint e = target.group().select(clientAddress, tried);
+        Endpoint sticky = stickyId == null ? null : StickySessions.named(stickyId, target.group().endpoints(), tried);
+        Endpoint e = sticky != null ? sticky : target.group().select(clientAddress, tried);
         if (e == null) {
             respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE, tried.isEmpty()
                     ? "Service " + target.service().name() + " has no upstream available."
@@ -470,6 +477,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 // Close-delimited bodies from upstream become chunked, so the client connection can be kept.
                 HttpUtil.setTransferEncodingChunked(response, true);
             }
+        }
+        if (target.service().stickyCookie().isPresent()) {
+            StickySessions.toResponse(target.service().stickyCookie().get(), response.headers(), endpoint, stickyId);
         }
         ProxyHeaders.toClient(response, present, keepAlive, target.service().headers());
         if (keepAlive && clientVersion.equals(HttpVersion.HTTP_1_0)) {
