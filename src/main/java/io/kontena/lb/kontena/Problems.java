@@ -8,8 +8,10 @@ import java.util.List;
 final class Problems {
     private final List<Problem> found = new ArrayList<>();
 
+    /** The value of a key that holds passwords or their hashes is not repeated: problems go to logs and the API. */
     void add(String subject, String key, String value, String message) {
-        found.add(new Problem(subject, key, value, message));
+        boolean secret = key.toUpperCase(java.util.Locale.ROOT).contains("BASIC_AUTH");
+        found.add(new Problem(subject, key, secret && !value.isEmpty() ? "(not shown)" : value, message));
     }
 
     int count() {

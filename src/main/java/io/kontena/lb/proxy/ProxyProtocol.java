@@ -9,8 +9,10 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.AttributeKey;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -87,7 +89,12 @@ public final class ProxyProtocol {
                 HAProxyProxiedProtocol.AddressFamily family = header.proxiedProtocol().addressFamily();
                 if (header.command() == HAProxyCommand.PROXY && (family == HAProxyProxiedProtocol.AddressFamily.AF_IPv4
                         || family == HAProxyProxiedProtocol.AddressFamily.AF_IPv6)) {
-                    ctx.channel().attr(CLIENT).set(new InetSocketAddress(header.sourceAddress(), header.sourcePort()));
+                    // From the literal only (a scope such as %eth0 would make the JDK look an interface up, and an
+                    // address it cannot resolve would stand for no client): else the peer stays the client.
+                    InetAddress source = NetUtil.createInetAddressFromIpAddressString(header.sourceAddress());
+                    if (source != null) {
+                        ctx.channel().attr(CLIENT).set(new InetSocketAddress(source, header.sourcePort()));
+                    }
                 }
             } finally {
                 header.release();

@@ -57,6 +57,8 @@ class BasicAuthProxyTest {
             assertThat(c.send(get("Basic not-base64!")).read().status()).isEqualTo(401);
             assertThat(c.send(get("Bearer abc")).read().status()).isEqualTo(401);
             assertThat(c.send(get(basic("plain", "s3cret"))).read().status()).as("remembered").isEqualTo(200);
+            assertThat(c.send(get(basic("plain", "s3cret").replace("Basic", "basic"))).read().status())
+                    .as("the scheme in any case").isEqualTo(200);
         }
     }
 }

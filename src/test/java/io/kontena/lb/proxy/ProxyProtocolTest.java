@@ -67,6 +67,10 @@ class ProxyProtocolTest {
             c.send(v2(true));
             assertThat(c.send(REQUEST).read().echoed("x-forwarded-for")).isEqualTo("127.0.0.1");
         }
+        try (RawHttp c = new RawHttp(port)) { // an address with a scope of no interface here: the peer it is
+            RawHttp.Response r = c.send("PROXY TCP6 fe80::1%nosuchif 2001:db8::2 4000 80\r\n" + REQUEST).read();
+            assertThat(r.echoed("x-forwarded-for")).isEqualTo("127.0.0.1");
+        }
         try (RawHttp c = new RawHttp(port)) { // the header in pieces
             c.send("PROXY TCP6 2001:db8::1 ");
             Thread.sleep(50);

@@ -55,6 +55,11 @@ class StickySessionTest {
             assertThat(again.header("set-cookie")).isNull();
         }
 
+        // another service's cookie of the same name (several services on one host) beside it
+        RawHttp.Response both = get(port, "KONTENA_SERVERID=0123abcd; " + cookie);
+        assertThat(both.instance()).isEqualTo(first.instance());
+        assertThat(both.header("set-cookie")).isNull();
+
         // its upstream leaves: the client goes to another, and is given that one's cookie
         WhoAmI stays = first.instance().equals("a") ? b : a;
         lb.serve(web(StickyCookie.DEFAULT, ProxyFixture.at(stays)));

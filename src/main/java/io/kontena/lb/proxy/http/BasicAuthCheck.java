@@ -10,15 +10,19 @@ import org.apache.commons.codec.digest.Crypt;
 
 /**
  * Checks a request's {@code Authorization: Basic ...} against a service's users. A crypt(3) hash takes a millisecond
- * or more to compute (SHA-512 crypt's 5,000 rounds), so the header values that passed are remembered, up to
- * {@value #REMEMBERED} of them: a client sends the same one with every request.
+ * or more to compute (SHA-512 crypt's 5,000 rounds), on the event loop as with HAProxy, so the header values that
+ * passed, and those that failed, are remembered, up to {@value #REMEMBERED} of each: a client sends the same one with
+ * every request. A name that is no user's is checked against a hash all the same, so that the time an answer takes
+ * does not tell which names are users.
  */
 public final class BasicAuthCheck {
     private static final int REMEMBERED = 1024;
     private static final String SCHEME = "basic ";
 
     private final Map<String, BasicAuth.User> users = new ConcurrentHashMap<>();
+    private static final BasicAuth.User NOBODY = new BasicAuth.User("", Crypt.crypt("", "$6$nobody"), true);
     private final Map<String, Boolean> passed = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> failed = new ConcurrentHashMap<>();
     /** For WWW-Authenticate. */
     private final String realm;
 
@@ -41,6 +45,9 @@ public final class BasicAuthCheck {
         if (passed.containsKey(authorization)) {
             return true;
         }
+        if (failed.containsKey(authorization)) {
+            return false;
+        }
         String credentials;
         try {
             credentials = new String(Base64.getDecoder().decode(authorization.substring(SCHEME.length()).trim()),
@@ -50,14 +57,17 @@ public final class BasicAuthCheck {
         }
         int colon = credentials.indexOf(':');
         BasicAuth.User user = colon < 0 ? null : users.get(credentials.substring(0, colon));
-        if (user == null || !matches(user, credentials.substring(colon + 1))) {
-            return false;
+        boolean ok = matches(user == null ? NOBODY : user, colon < 0 ? "" : credentials.substring(colon + 1))
+                && user != null;
+        remember(ok ? passed : failed, authorization);
+        return ok;
+    }
+
+    private static void remember(Map<String, Boolean> outcomes, String authorization) {
+        if (outcomes.size() >= REMEMBERED) {
+            outcomes.clear();
         }
-        if (passed.size() >= REMEMBERED) {
-            passed.clear();
-        }
-        passed.put(authorization, Boolean.TRUE);
-        return true;
+        outcomes.put(authorization, Boolean.TRUE);
     }
 
     private static boolean matches(BasicAuth.User user, String password) {

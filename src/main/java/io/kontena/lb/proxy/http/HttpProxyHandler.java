@@ -92,8 +92,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private HttpVersion clientVersion;
     private HttpTarget target;
     private List<Endpoint> tried = List.of();
-    /** The upstream the request's sticky-session cookie names, or null. */
-    private String stickyId;
+    /** The upstreams the request's sticky-session cookies name. */
+    private List<String> stickyIds = List.of();
     private Endpoint endpoint;
     private Channel upstream;
     private UpstreamHandler upstreamHandler;
@@ -227,7 +227,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         reused = false;
         forceNew = false;
         tried = List.of();
-        stickyId = null;
+        stickyIds = List.of();
         target = null;
         status = 0;
         bytes = 0;
@@ -297,7 +297,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (service.stickyCookie().isPresent()) {
-            stickyId = StickySessions.fromRequest(service.stickyCookie().get(), headers);
+            stickyIds = StickySessions.fromRequest(service.stickyCookie().get(), headers);
         }
         if (forwarded == null) {
             forwarded = ProxyHeaders.forwarded(clientIp, lc.scheme(), localPort);
@@ -342,7 +342,8 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** @param now the current {@link System#nanoTime()} */
     private void connectUpstream(long now) {
-        Endpoint sticky = stickyId == null ? null : StickySessions.named(stickyId, target.group().endpoints(), tried);
+        Endpoint sticky = stickyIds.isEmpty() ? null
+                : StickySessions.named(stickyIds, target.group().endpoints(), tried);
         Endpoint e = sticky != null ? sticky : target.group().select(clientAddress, tried);
         if (e == null) {
             respondLocal(HttpResponseStatus.SERVICE_UNAVAILABLE, tried.isEmpty()
@@ -479,7 +480,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (target.service().stickyCookie().isPresent()) {
-            StickySessions.toResponse(target.service().stickyCookie().get(), response.headers(), endpoint, stickyId);
+            StickySessions.toResponse(target.service().stickyCookie().get(), response.headers(), endpoint, stickyIds);
         }
         ProxyHeaders.toClient(response, present, keepAlive, target.service().headers());
         if (keepAlive && clientVersion.equals(HttpVersion.HTTP_1_0)) {

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The cookie of sticky sessions ({@link StickyCookie}), read from a request and written into its response. The value
@@ -13,21 +14,23 @@ import java.util.List;
  */
 final class StickySessions {
     private static final char PREFIX_END = '~';
+    /** An {@link Endpoint#stickyId()}. */
+    private static final Pattern ID = Pattern.compile("[0-9a-f]{1,16}");
 
     private StickySessions() {
     }
 
     /**
-     * The upstream the request's cookie names, or null; the Cookie header is changed as the upstream is to see it:
-     * without the load balancer's own cookie ({@code insert indirect}), the session cookie without its prefix
-     * ({@code prefix}).
+     * The upstreams the request's cookies name (several when services of one host each set one), empty when none;
+     * the Cookie header is changed as the upstream is to see it: without the load balancer's own cookie
+     * ({@code insert indirect}), the session cookie without its prefix ({@code prefix}).
      */
-    static String fromRequest(StickyCookie sticky, HttpHeaders headers) {
+    static List<String> fromRequest(StickyCookie sticky, HttpHeaders headers) {
         List<String> values = headers.getAll(HttpHeaderNames.COOKIE);
         if (values.isEmpty()) {
-            return null;
+            return List.of();
         }
-        String id = null;
+        List<String> ids = new ArrayList<>(1);
         boolean changed = false;
         List<String> kept = new ArrayList<>(values.size());
         for (String value : values) {
@@ -38,12 +41,14 @@ final class StickySessions {
                 String keep = p;
                 if (eq > 0 && p.substring(0, eq).trim().equals(sticky.name())) {
                     String v = p.substring(eq + 1).trim();
+                    int end = v.indexOf(PREFIX_END);
                     if (sticky.mode() == StickyCookie.Mode.INSERT) {
-                        id = v;
+                        ids.add(v);
                         keep = sticky.indirect() ? null : p;
-                    } else if (v.indexOf(PREFIX_END) > 0) {
-                        id = v.substring(0, v.indexOf(PREFIX_END));
-                        keep = sticky.name() + "=" + v.substring(v.indexOf(PREFIX_END) + 1);
+                    } else if (end > 0 && ID.matcher(v.substring(0, end)).matches()) {
+                        // only a prefix of ours: a session value of the upstream's own may hold a '~' too
+                        ids.add(v.substring(0, end));
+                        keep = sticky.name() + "=" + v.substring(end + 1);
                     }
                     changed |= keep != p;
                 }
@@ -59,14 +64,14 @@ final class StickySessions {
             headers.remove(HttpHeaderNames.COOKIE);
             kept.forEach(v -> headers.add(HttpHeaderNames.COOKIE, v));
         }
-        return id;
+        return ids;
     }
 
-    /** The endpoint of {@code candidates} that {@code id} names, when it may take work now; else null. */
-    static Endpoint named(String id, List<Endpoint> candidates, List<Endpoint> exclude) {
+    /** The first endpoint of {@code candidates} that one of {@code ids} names and that may take work now, or null. */
+    static Endpoint named(List<String> ids, List<Endpoint> candidates, List<Endpoint> exclude) {
         for (Endpoint e : candidates) {
-            if (e.stickyId().equals(id)) {
-                return e.isEligible() && !exclude.contains(e) ? e : null;
+            if (ids.contains(e.stickyId()) && e.isEligible() && !exclude.contains(e)) {
+                return e;
             }
         }
         return null;
@@ -77,12 +82,12 @@ final class StickySessions {
      * the client has it for that upstream already; {@code prefix} puts the upstream's name in front of the value of
      * the session cookie the upstream sets.
      *
-     * @param clientId what the request's cookie named, or null
+     * @param clientIds what the request's cookies named
      */
-    static void toResponse(StickyCookie sticky, HttpHeaders headers, Endpoint endpoint, String clientId) {
+    static void toResponse(StickyCookie sticky, HttpHeaders headers, Endpoint endpoint, List<String> clientIds) {
         String id = endpoint.stickyId();
         if (sticky.mode() == StickyCookie.Mode.INSERT) {
-            if (id.equals(clientId)) {
+            if (clientIds.contains(id)) {
                 return;
             }
             StringBuilder cookie = new StringBuilder(sticky.name()).append('=').append(id).append("; Path=/");
@@ -95,7 +100,13 @@ final class StickySessions {
             }
             headers.add(HttpHeaderNames.SET_COOKIE, cookie.toString());
             if (sticky.nocache()) {
-                headers.set(HttpHeaderNames.CACHE_CONTROL, "private"); // no shared cache hands it to others
+                // no shared cache may hand it to others; what the upstream said about caching stays
+                String cacheControl = headers.get(HttpHeaderNames.CACHE_CONTROL);
+                if (cacheControl == null || cacheControl.isBlank()) {
+                    headers.set(HttpHeaderNames.CACHE_CONTROL, "private");
+                } else if (!cacheControl.contains("private") && !cacheControl.contains("no-store")) {
+                    headers.set(HttpHeaderNames.CACHE_CONTROL, cacheControl + ", private");
+                }
             }
             return;
         }
