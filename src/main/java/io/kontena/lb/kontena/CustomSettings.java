@@ -41,13 +41,27 @@ final class CustomSettings {
     private final List<HeaderRule> response = new ArrayList<>();
     private boolean redirectToHttps;
 
-    private CustomSettings(boolean http) {
+    private CustomSettings(boolean http, Result defaults) {
         this.http = http;
+        this.timeouts = defaults.timeouts();
+        if (http) {
+            request.addAll(defaults.headers().request());
+            response.addAll(defaults.headers().response());
+            redirectToHttps = defaults.headers().redirectToHttps();
+        }
     }
 
     /** @param http whether the HTTP-only lines are allowed */
     static Result parse(String service, String text, boolean http, Problems problems) {
-        CustomSettings settings = new CustomSettings(http);
+        return parse(service, text, http, Result.NONE, problems);
+    }
+
+    /**
+     * @param defaults what the load balancer's own lines (its defaults) set, which these lines add to or change;
+     *                 header lines only for an HTTP service
+     */
+    static Result parse(String service, String text, boolean http, Result defaults, Problems problems) {
+        CustomSettings settings = new CustomSettings(http, defaults);
         String[] lines = text.split("\\R", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].trim();
@@ -60,8 +74,34 @@ final class CustomSettings {
                 problems.add(service, VARIABLE, line, "line " + (i + 1) + ": " + e.getMessage());
             }
         }
-        return new Result(settings.balance, settings.timeouts,
-                new HeaderRules(settings.request, settings.response, settings.redirectToHttps));
+        return settings.result();
+    }
+
+    /**
+     * The load balancer's own KONTENA_LB_CUSTOM_SETTINGS, HAProxy's defaults section: timeouts, header and redirect
+     * lines that every service starts from (header lines for HTTP services). A balance line is a problem: each
+     * service's KONTENA_LB_BALANCE decides.
+     */
+    static Result defaults(StackService lb, Problems problems) {
+        String text = lb.environment().get(VARIABLE);
+        if (text == null) {
+            return Result.NONE;
+        }
+        Result defaults = parse(lb.name(), text, true, problems);
+        if (defaults.balance().isPresent()) {
+            problems.add(lb.name(), VARIABLE, "balance", "a balance line has no effect here: each service's "
+                    + "KONTENA_LB_BALANCE (roundrobin by default) decides; set it on the services");
+        }
+        return defaults;
+    }
+
+    private Result result() {
+        return new Result(balance, timeouts, new HeaderRules(request, response, redirectToHttps));
+    }
+
+    /** What the defaults alone give a service without lines of its own. */
+    static Result forService(Result defaults, boolean http) {
+        return new CustomSettings(http, defaults).result();
     }
 
     private void apply(List<String> words) {

@@ -13,9 +13,8 @@ final class LoadBalancerVariables {
     static final String ACCEPT_PROXY = PREFIX + "ACCEPT_PROXY";
     private static final Set<String> SERVED = Set.of(
             CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2,
-            LocalAnswers.HEALTH_URI, ACCEPT_PROXY);
-    private static final Set<String> NOT_SUPPORTED = Set.of(
-            PREFIX + "CUSTOM_SETTINGS", PREFIX + "GLOBAL_SETTINGS");
+            LocalAnswers.HEALTH_URI, ACCEPT_PROXY, CustomSettings.VARIABLE);
+    private static final Set<String> NOT_SUPPORTED = Set.of(PREFIX + "GLOBAL_SETTINGS");
 
     private LoadBalancerVariables() {
     }

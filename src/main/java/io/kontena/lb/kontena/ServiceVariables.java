@@ -43,10 +43,14 @@ final class ServiceVariables {
     private final String service;
     private final Map<String, String> env;
     private final Problems problems;
+    /** The load balancer's own custom settings, which every service starts from. */
+    private final CustomSettings.Result defaults;
 
-    private ServiceVariables(String service, Map<String, String> env, Problems problems) {
+    private ServiceVariables(String service, Map<String, String> env, CustomSettings.Result defaults,
+                             Problems problems) {
         this.service = service;
         this.env = env;
+        this.defaults = defaults;
         this.problems = problems;
     }
 
@@ -60,8 +64,9 @@ final class ServiceVariables {
         return false;
     }
 
-    static ServiceSettings read(String service, Map<String, String> env, Problems problems) {
-        return new ServiceVariables(service, env, problems).read();
+    static ServiceSettings read(String service, Map<String, String> env, CustomSettings.Result defaults,
+                                Problems problems) {
+        return new ServiceVariables(service, env, defaults, problems).read();
     }
 
     private ServiceSettings read() {
@@ -100,9 +105,10 @@ final class ServiceVariables {
                 paths = List.of("/");
             }
         }
+        boolean http = !mode.equals(Optional.of(Mode.TCP));
         CustomSettings.Result custom = env.containsKey(CUSTOM_SETTINGS)
-                ? CustomSettings.parse(service, env.get(CUSTOM_SETTINGS), !mode.equals(Optional.of(Mode.TCP)), problems)
-                : CustomSettings.Result.NONE;
+                ? CustomSettings.parse(service, env.get(CUSTOM_SETTINGS), http, defaults, problems)
+                : CustomSettings.forService(defaults, http);
         unknownVariables();
         return new ServiceSettings(mode, custom.balance().orElse(balance), internalPort, externalPort,
                 hosts, paths, keepPath, defaultService, custom.timeouts(), custom.headers(), terminateTls, basicAuth,

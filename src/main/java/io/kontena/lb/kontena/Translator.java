@@ -39,6 +39,8 @@ public final class Translator {
     private final List<TcpService> tcp = new ArrayList<>();
     private Optional<String> defaultService = Optional.empty();
     private final CertificateBundles.Result certificates;
+    /** The load balancer's own custom settings: what every service starts from. */
+    private final CustomSettings.Result defaults;
     /** The instances register themselves (etcd): a service may have none for a while, between deploys. */
     private final boolean upstreamsRegistered;
 
@@ -54,6 +56,7 @@ public final class Translator {
         this.ports = ListenPorts.of(lb, problems);
         this.claims = new PortClaims(ports);
         this.certificates = CertificateBundles.read(lb.name(), lb.environment(), Instant.now());
+        this.defaults = CustomSettings.defaults(lb, problems);
     }
 
     /** Whether the service is a load balancer: its image contains kontena/lb or it has KONTENA_SERVICE_ROLE=lb. */
@@ -167,7 +170,7 @@ public final class Translator {
 
     private void balanced(StackService service, int problemsBefore) {
         String name = service.name();
-        ServiceSettings settings = ServiceVariables.read(name, service.environment(), problems);
+        ServiceSettings settings = ServiceVariables.read(name, service.environment(), defaults, problems);
         List<Upstream> upstreams = upstreams(service,
                 settings.internalPort() == 0 ? ServiceVariables.DEFAULT_INTERNAL_PORT : settings.internalPort());
         if (settings.isTcp()) {

@@ -587,8 +587,8 @@ class TranslatorTest {
             assertProblem(config.problems().get(2), "lb", "KONTENA_LB_ssl_ciphers", "ECDHE-RSA-AES128-GCM-SHA256",
                     "case-sensitive; did you mean KONTENA_LB_SSL_CIPHERS?");
             assertProblem(config.problems().get(3), "lb", "KONTENA_LB_STATS", "on", "unknown variable",
-                    "KONTENA_LB_ACCEPT_PROXY, KONTENA_LB_DEFAULT_CERT, KONTENA_LB_HEALTH_URI, KONTENA_LB_HTTP2, "
-                            + "KONTENA_LB_SSL_CIPHERS");
+                    "KONTENA_LB_ACCEPT_PROXY, KONTENA_LB_CUSTOM_SETTINGS, KONTENA_LB_DEFAULT_CERT, KONTENA_LB_HEALTH_URI, "
+                            + "KONTENA_LB_HTTP2, KONTENA_LB_SSL_CIPHERS");
         }
 
         @Test
