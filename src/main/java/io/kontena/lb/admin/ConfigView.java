@@ -1,5 +1,6 @@
 package io.kontena.lb.admin;
 
+import io.kontena.lb.balance.EndpointState;
 import io.kontena.lb.config.Balance;
 import io.kontena.lb.config.Certificate;
 import io.kontena.lb.config.HealthCheck;
@@ -26,17 +27,17 @@ public final class ConfigView {
     /**
      * @param problems what the latest snapshot rejected (those services keep their last good version, if any)
      * @param ports    the ports actually bound, by listener ("http", or a TCP service's name)
-     * @param down     the upstreams that health checks took out of rotation, by service
+     * @param states   what each service's upstreams are doing, by service
      */
     public static Map<String, Object> of(long generation, LbConfig config, List<Problem> problems,
-                                         Map<String, Integer> ports, Map<String, List<Upstream>> down) {
+                                         Map<String, Integer> ports, Map<String, List<EndpointState>> states) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("generation", generation);
         view.put("listeners", ports);
-        view.put("http", config.http().stream().map(s -> withHealth(http(s), s.healthCheck(), down.get(s.name())))
-                .toList());
-        view.put("tcp", config.tcp().stream().map(s -> withHealth(tcp(s), s.healthCheck(), down.get(s.name())))
-                .toList());
+        view.put("http", config.http().stream()
+                .map(s -> withStates(http(s), s.healthCheck(), states.getOrDefault(s.name(), List.of()))).toList());
+        view.put("tcp", config.tcp().stream()
+                .map(s -> withStates(tcp(s), s.healthCheck(), states.getOrDefault(s.name(), List.of()))).toList());
         config.https().ifPresent(h -> view.put("https", https(h, Instant.now())));
         view.put("rejected", problems.stream().map(ConfigView::problem).toList());
         return view;
@@ -88,13 +89,25 @@ public final class ConfigView {
         return m;
     }
 
-    /** A checked service's check, and which of its upstreams are out of rotation. */
-    private static Map<String, Object> withHealth(Map<String, Object> service, Optional<HealthCheck> check,
-                                                  List<Upstream> down) {
+    /**
+     * What the service's upstreams are doing; for a checked service also its check, and which of its upstreams the
+     * check took out of rotation.
+     */
+    private static Map<String, Object> withStates(Map<String, Object> service, Optional<HealthCheck> check,
+                                                  List<EndpointState> states) {
         check.ifPresent(c -> {
             service.put("healthCheck", c.toString());
-            service.put("down", upstreams(down == null ? List.of() : down));
+            service.put("down", states.stream().filter(e -> !e.healthy()).map(e -> e.upstream().toString()).toList());
         });
+        service.put("upstreamStates", states.stream().map(e -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("upstream", e.upstream().toString());
+            m.put("healthy", e.healthy());
+            m.put("active", e.active());
+            m.put("requests", e.requests());
+            m.put("failures", e.failures());
+            return m;
+        }).toList());
         return service;
     }
 

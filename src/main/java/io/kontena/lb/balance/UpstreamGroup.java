@@ -146,6 +146,15 @@ public final class UpstreamGroup {
         return List.of(endpoints);
     }
 
+    /** What each current endpoint is doing, in configuration order. */
+    public List<EndpointState> states() {
+        List<EndpointState> states = new ArrayList<>();
+        for (Endpoint e : members.endpoints) {
+            states.add(EndpointState.of(e));
+        }
+        return states;
+    }
+
     /** The current endpoints, in configuration order. */
     public List<Endpoint> endpoints() {
         return List.of(members.endpoints);

@@ -94,7 +94,7 @@ final class RunCommand implements Callable<Integer> {
             }
             admin = options.admin == null ? null : AdminServer.start(options.adminHost(), options.adminPort(),
                     () -> ConfigView.of(watcher.generation(), watcher.applied(), watcher.problems(),
-                            runtime.boundPorts(), runtime.unhealthyUpstreams()), inherited);
+                            runtime.boundPorts(), runtime.upstreamStates()), inherited);
             if (admin != null) {
                 started.add(0, admin);
                 log.info("admin API on {}:{}", options.adminHost(), admin.port());

@@ -11,6 +11,7 @@ import java.util.Set;
 final class LoadBalancerVariables {
     private static final String PREFIX = ServiceVariables.PREFIX;
     static final String ACCEPT_PROXY = PREFIX + "ACCEPT_PROXY";
+    private static final String STATS_PASSWORD = "STATS_PASSWORD";
     private static final Set<String> SERVED = Set.of(
             CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2,
             LocalAnswers.HEALTH_URI, ACCEPT_PROXY, CustomSettings.VARIABLE);
@@ -25,6 +26,11 @@ final class LoadBalancerVariables {
     }
 
     static void check(StackService lb, Problems problems) {
+        if (lb.environment().containsKey(STATS_PASSWORD)) {
+            problems.add(lb.name(), STATS_PASSWORD, "(not shown)", "the statistics page (port 1000) is not served; "
+                    + "the admin API (run --admin) gives each service's upstreams with their state, open connections, "
+                    + "requests and failures as JSON, GET /api/config");
+        }
         lb.environment().forEach((name, value) -> {
             String upper = name.toUpperCase(Locale.ROOT);
             if (!upper.startsWith(PREFIX) || SERVED.contains(name)) {

@@ -1,6 +1,7 @@
 package io.kontena.lb.proxy;
 
 import io.kontena.lb.balance.Endpoint;
+import io.kontena.lb.balance.EndpointState;
 import io.kontena.lb.balance.UpstreamGroup;
 import io.kontena.lb.health.HealthChecker;
 import io.kontena.lb.config.HttpService;
@@ -228,19 +229,13 @@ public final class ProxyRuntime implements AutoCloseable {
         return tls;
     }
 
-    /** The upstreams that their health checks took out of rotation, by service. */
-    public synchronized Map<String, List<Upstream>> unhealthyUpstreams() {
-        Map<String, List<Upstream>> down = new TreeMap<>();
+    /** What each service's upstreams are doing, by service. */
+    public synchronized Map<String, List<EndpointState>> upstreamStates() {
+        Map<String, List<EndpointState>> states = new TreeMap<>();
         for (Map<String, UpstreamGroup> groups : List.of(httpGroups, tcpGroups)) {
-            groups.forEach((name, group) -> {
-                for (Endpoint e : group.endpoints()) {
-                    if (!e.isHealthy()) {
-                        down.computeIfAbsent(name, n -> new ArrayList<>()).add(e.upstream());
-                    }
-                }
-            });
+            groups.forEach((name, group) -> states.put(name, group.states()));
         }
-        return down;
+        return states;
     }
 
     /** The upstreams of the services that ask for health checks, each with its service's check. */

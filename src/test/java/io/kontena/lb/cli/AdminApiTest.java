@@ -52,6 +52,13 @@ class AdminApiTest {
                 assertThat(config.get("http").get(0).get("name").asText()).isEqualTo("web");
                 assertThat(config.get("http").get(0).get("upstreams").get(0).asText())
                         .isEqualTo("127.0.0.1:" + web.port());
+                RawHttp.get(http, "x", "/");
+                RawHttp.get(http, "x", "/");
+                JsonNode state = config(admin).get("http").get(0).get("upstreamStates").get(0);
+                assertThat(state.get("upstream").asText()).isEqualTo("127.0.0.1:" + web.port());
+                assertThat(state.get("requests").asLong()).isEqualTo(2);
+                assertThat(state.get("healthy").asBoolean()).isTrue();
+                assertThat(state.get("failures").asLong()).isZero();
                 assertThat(config.get("rejected")).isEmpty();
 
                 // web becomes invalid (its last good version keeps serving) and api is added.

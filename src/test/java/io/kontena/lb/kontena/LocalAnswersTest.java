@@ -32,6 +32,13 @@ class LocalAnswersTest {
     }
 
     @Test
+    void aStatsPasswordSaysThatThereIsNoStatisticsPageAndWhereTheFiguresAre() {
+        assertThat(translate("STATS_PASSWORD: s3cret").problems()).singleElement().asString()
+                .contains("lb: STATS_PASSWORD=(not shown): the statistics page (port 1000) is not served", "--admin")
+                .doesNotContain("s3cret");
+    }
+
+    @Test
     void badValuesAreProblemsOfTheLoadBalancer() {
         assertThat(translate("KONTENA_LB_HEALTH_URI: health").problems()).singleElement().asString()
                 .contains("lb: KONTENA_LB_HEALTH_URI=health: expected a path such as /health");
