@@ -29,7 +29,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "publish", mixinStandardHelpOptions = true,
@@ -61,12 +60,7 @@ final class PublishCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> endpoints;
-        try {
-            endpoints = SourceOptions.etcdUrls(etcd);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), (etcd == null ? "give " : "") + e.getMessage());
-        }
+        List<String> endpoints = SourceOptions.etcdUrls(etcd, spec);
         Stack read = SourceOptions.readStack(stack, vault); // its certificates decide whether TLS services are valid
         // as the load balancers read it: a service's instances may all register themselves, none listed here
         LbConfig config = Translator.translateRegistered(read, Optional.ofNullable(lb));

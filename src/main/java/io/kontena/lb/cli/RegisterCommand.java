@@ -66,12 +66,7 @@ final class RegisterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> endpoints;
-        try {
-            endpoints = SourceOptions.etcdUrls(etcd);
-        } catch (IllegalArgumentException e) {
-            throw mistake((etcd == null ? "give " : "") + e.getMessage());
-        }
+        List<String> endpoints = SourceOptions.etcdUrls(etcd, spec);
         checkOptions();
         String key = EtcdLayout.upstreamKey(lb, tcp, service, instance);
         String dir = EtcdLayout.serviceDir(lb, tcp, service);

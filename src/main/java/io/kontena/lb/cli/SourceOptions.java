@@ -145,6 +145,15 @@ final class SourceOptions {
         }
     }
 
+    /** {@link #etcdUrls(List)}, a missing address being a usage mistake of the command {@code spec} runs. */
+    static List<String> etcdUrls(List<String> given, CommandSpec spec) {
+        try {
+            return etcdUrls(given);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), (given == null ? "give " : "") + e.getMessage());
+        }
+    }
+
     /**
      * The URLs given with --etcd, or else those of $ETCD_NODE; a bare host:port is taken for http://host:port.
      *

@@ -10,23 +10,20 @@ import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
 import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.testing.TrustAll;
 import io.netty.channel.socket.DuplexChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -194,22 +191,7 @@ class HttpHalfCloseTest {
 
     /** TLS over a plain socket, so the test can end the TCP stream without a close_notify. */
     private static SSLSocket tls(Socket plain) throws Exception {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
-        SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(plain, "www.example.com",
+        SSLSocket s = (SSLSocket) TrustAll.context().getSocketFactory().createSocket(plain, "www.example.com",
                 plain.getPort(), true);
         s.setSoTimeout(10_000);
         s.startHandshake();

@@ -11,18 +11,15 @@ import io.kontena.lb.demo.WhoAmI;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.testing.TrustAll;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -88,9 +85,7 @@ class ProxyProtocolTest {
         try (Socket plain = new Socket("127.0.0.1", lb.httpsPort())) {
             plain.getOutputStream().write("PROXY TCP4 203.0.113.7 10.0.0.1 56324 443\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {new TrustAll()}, null);
-            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "www.example.com",
+            SSLSocket tls = (SSLSocket) TrustAll.context().getSocketFactory().createSocket(plain, "www.example.com",
                     plain.getPort(), true);
             tls.setSoTimeout(10_000);
             try (RawHttp c = new RawHttp(tls)) {
@@ -101,20 +96,6 @@ class ProxyProtocolTest {
         }
     }
 
-    private static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
-    }
 
     @Test
     void aConnectionWithoutAHeaderIsClosedUnanswered() throws Exception {
