@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class ProxyProtocol {
     private static final Logger log = LoggerFactory.getLogger(ProxyProtocol.class);
     private static final AttributeKey<InetSocketAddress> CLIENT = AttributeKey.valueOf("kontena-lb.client");
+    /** The port the client connected to, on the load balancer in front. */
+    private static final AttributeKey<Integer> PORT = AttributeKey.valueOf("kontena-lb.port");
 
     private ProxyProtocol() {
     }
@@ -43,6 +45,18 @@ public final class ProxyProtocol {
             given = ch.parent().attr(CLIENT).get();
         }
         return given != null ? given : (InetSocketAddress) ch.remoteAddress();
+    }
+
+    /**
+     * The port the client connected to: the one its PROXY header gave (the load balancer in front's), else this
+     * connection's own. An HTTP/2 stream asks its connection.
+     */
+    public static int portOf(Channel ch) {
+        Integer given = ch.attr(PORT).get();
+        if (given == null && ch.parent() != null && !(ch.parent() instanceof ServerChannel)) {
+            given = ch.parent().attr(PORT).get();
+        }
+        return given != null ? given : ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
     /**
@@ -94,6 +108,7 @@ public final class ProxyProtocol {
                     InetAddress source = NetUtil.createInetAddressFromIpAddressString(header.sourceAddress());
                     if (source != null) {
                         ctx.channel().attr(CLIENT).set(new InetSocketAddress(source, header.sourcePort()));
+                        ctx.channel().attr(PORT).set(header.destinationPort());
                     }
                 }
             } finally {

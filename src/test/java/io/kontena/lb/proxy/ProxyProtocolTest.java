@@ -55,6 +55,7 @@ class ProxyProtocolTest {
             RawHttp.Response r = c.send("PROXY TCP4 203.0.113.7 10.0.0.1 56324 80\r\n" + REQUEST).read();
             assertThat(r.instance()).isEqualTo("web-1");
             assertThat(r.echoed("x-forwarded-for")).isEqualTo("203.0.113.7");
+            assertThat(r.echoed("x-forwarded-port")).as("the port of the load balancer in front").isEqualTo("80");
         }
         try (RawHttp c = new RawHttp(port)) {
             c.send(v2(false));
@@ -92,6 +93,7 @@ class ProxyProtocolTest {
                 RawHttp.Response r = c.send(REQUEST).read();
                 assertThat(r.echoed("x-forwarded-for")).isEqualTo("203.0.113.7");
                 assertThat(r.echoed("x-forwarded-proto")).isEqualTo("https");
+                assertThat(r.echoed("x-forwarded-port")).isEqualTo("443");
             }
         }
     }

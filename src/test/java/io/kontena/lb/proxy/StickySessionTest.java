@@ -68,6 +68,20 @@ class StickySessionTest {
         assertThat(moved.header("set-cookie")).startsWith("KONTENA_SERVERID=").isNotEqualTo(setCookie);
     }
 
+    @Test
+    void aSessionThatStartsWithAWebSocketSticksToo() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        WhoAmI b = lb.whoami("b");
+        lb.serve(web(StickyCookie.DEFAULT, ProxyFixture.at(a), ProxyFixture.at(b)));
+        try (RawHttp c = new RawHttp(lb.httpPort())) {
+            RawHttp.Response upgraded = c.send("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                    + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").read();
+            assertThat(upgraded.status()).isEqualTo(101);
+            assertThat(upgraded.header("set-cookie")).startsWith("KONTENA_SERVERID=");
+        }
+    }
+
     /** An upstream with a session cookie of its own: it sets JSESSIONID and says which cookies it got. */
     private HttpServer sessionUpstream(String name) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);

@@ -160,7 +160,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         InetSocketAddress remote = ProxyProtocol.clientOf(ctx.channel());
         clientAddress = remote.getAddress();
         clientIp = NetUtil.toAddressString(clientAddress); // an IPv6 address in its short form (RFC 5952)
-        localPort = Integer.toString(((InetSocketAddress) ctx.channel().localAddress()).getPort());
+        localPort = Integer.toString(ProxyProtocol.portOf(ctx.channel())); // X-Forwarded-Port
         pool = lc.pools().of(ctx.channel().eventLoop());
         waitForRequest(lc.requestTimeout(), System.nanoTime());
         readClient();
@@ -448,6 +448,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             tunnelPending = true;
             responseStarted = true;
             status = code;
+            stick(response); // a session that starts with a WebSocket sticks too
             ctx.write(response, ctx.voidPromise());
             return;
         }
@@ -479,14 +480,19 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 HttpUtil.setTransferEncodingChunked(response, true);
             }
         }
-        if (target.service().stickyCookie().isPresent()) {
-            StickySessions.toResponse(target.service().stickyCookie().get(), response.headers(), endpoint, stickyIds);
-        }
+        stick(response);
         ProxyHeaders.toClient(response, present, keepAlive, target.service().headers());
         if (keepAlive && clientVersion.equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         ctx.write(response, ctx.voidPromise());
+    }
+
+    /** The sticky-session cookie, for a service that has them. */
+    private void stick(HttpResponse response) {
+        if (target.service().stickyCookie().isPresent()) {
+            StickySessions.toResponse(target.service().stickyCookie().get(), response.headers(), endpoint, stickyIds);
+        }
     }
 
     private void onResponseContent(HttpContent content) {
