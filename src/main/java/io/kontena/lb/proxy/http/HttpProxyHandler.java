@@ -266,10 +266,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         RoutingTable<HttpTarget> routes = lc.routes().get();
         String answer = routes.answer(originalUri);
         if (answer != null) {
-            if (hasBody && !requestDone) {
-                keepAlive = false;
-            }
-            respond(LocalResponses.text(ctx.alloc(), answer));
+            respondBeforeBody(LocalResponses.text(ctx.alloc(), answer));
             return;
         }
         Route<HttpTarget> route = routes.route(host == null ? "" : host, originalUri);
@@ -287,13 +284,10 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         // after the redirect: a password is not asked for over plain HTTP when the service wants HTTPS
         if (target.auth() != null && !target.auth().allows(headers.get(HttpHeaderNames.AUTHORIZATION))) {
-            if (hasBody && !requestDone) {
-                keepAlive = false;
-            }
             FullHttpResponse page = LocalResponses.page(ctx.alloc(), HttpResponseStatus.UNAUTHORIZED,
-                    "Service " + service.name() + " needs a user name and password.", keepAlive);
+                    "Service " + service.name() + " needs a user name and password.", true);
             page.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, target.auth().challenge());
-            respond(page);
+            respondBeforeBody(page);
             return;
         }
         if (service.stickyCookie().isPresent()) {
@@ -650,10 +644,18 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void respondLocal(HttpResponseStatus status, String detail) {
+        respondBeforeBody(LocalResponses.page(ctx.alloc(), status, detail, true));
+    }
+
+    /**
+     * An answer of the load balancer's own, given before the request's body was read: a body still to come cannot be
+     * told apart from a next request, so the connection then ends with the answer ({@link #respond} says so).
+     */
+    private void respondBeforeBody(FullHttpResponse response) {
         if (hasBody && !requestDone) {
             keepAlive = false;
         }
-        respond(LocalResponses.page(ctx.alloc(), status, detail, keepAlive));
+        respond(response);
     }
 
     private void respond(FullHttpResponse response) {
