@@ -26,6 +26,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -51,7 +52,7 @@ public final class AdminServer implements AutoCloseable {
      * @param inherited sockets handed over by a previous process; the one bound to host:port is served on
      */
     public static AdminServer start(String host, int port, Supplier<Map<String, Object>> view,
-                                    InheritedSockets inherited) {
+                                    Supplier<String> metrics, InheritedSockets inherited) {
         EventLoopGroup loop = Transport.eventLoops(1, "admin");
         try {
             ServerBootstrap b = new ServerBootstrap().group(loop)
@@ -59,7 +60,7 @@ public final class AdminServer implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel c) {
                             c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                    new Handler(view));
+                                    new Handler(view, metrics));
                         }
                     });
             return new AdminServer(loop, inherited.bind(b, new InetSocketAddress(host, port)));
@@ -86,9 +87,11 @@ public final class AdminServer implements AutoCloseable {
 
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<Map<String, Object>> view;
+        private final Supplier<String> metrics;
 
-        Handler(Supplier<Map<String, Object>> view) {
+        Handler(Supplier<Map<String, Object>> view, Supplier<String> metrics) {
             this.view = view;
+            this.metrics = metrics;
         }
 
         @Override
@@ -101,9 +104,15 @@ public final class AdminServer implements AutoCloseable {
                 res = json(HttpResponseStatus.OK, view.get());
             } else if (path.equals("/api/health")) {
                 res = json(HttpResponseStatus.OK, Map.of("status", "serving"));
+            } else if (path.equals("/metrics")) {
+                byte[] text = metrics.get().getBytes(StandardCharsets.UTF_8);
+                res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                        Unpooled.wrappedBuffer(text));
+                res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                        .set(HttpHeaderNames.CONTENT_LENGTH, text.length);
             } else {
                 res = json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no such resource: " + path
-                        + "; try /api/config or /api/health"));
+                        + "; try /api/config, /api/health or /metrics"));
             }
             if (HttpUtil.isKeepAlive(req)) {
                 ctx.writeAndFlush(res);

@@ -2,6 +2,7 @@ package io.kontena.lb.cli;
 
 import io.kontena.lb.admin.AdminServer;
 import io.kontena.lb.admin.ConfigView;
+import io.kontena.lb.admin.Metrics;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.handover.HandoverSocket;
@@ -94,7 +95,9 @@ final class RunCommand implements Callable<Integer> {
             }
             admin = options.admin == null ? null : AdminServer.start(options.adminHost(), options.adminPort(),
                     () -> ConfigView.of(watcher.generation(), watcher.applied(), watcher.problems(),
-                            runtime.boundPorts(), runtime.upstreamStates()), inherited);
+                            runtime.boundPorts(), runtime.upstreamStates()),
+                    () -> Metrics.text(watcher.generation(), watcher.problems().size(), runtime.openConnections(),
+                            runtime.upstreamStates()), inherited);
             if (admin != null) {
                 started.add(0, admin);
                 log.info("admin API on {}:{}", options.adminHost(), admin.port());

@@ -59,6 +59,14 @@ class AdminApiTest {
                 assertThat(state.get("requests").asLong()).isEqualTo(2);
                 assertThat(state.get("healthy").asBoolean()).isTrue();
                 assertThat(state.get("failures").asLong()).isZero();
+                RawHttp.Response metrics = RawHttp.get(admin, "127.0.0.1", "/metrics");
+                assertThat(metrics.status()).isEqualTo(200);
+                assertThat(metrics.header("content-type")).startsWith("text/plain; version=0.0.4");
+                assertThat(metrics.text()).contains("kontena_lb_config_generation 1\n",
+                        "# TYPE kontena_lb_upstream_requests_total counter\n",
+                        "kontena_lb_upstream_requests_total{service=\"web\",upstream=\"127.0.0.1:" + web.port()
+                                + "\"} 2\n",
+                        "kontena_lb_upstream_healthy{service=\"web\",upstream=\"127.0.0.1:" + web.port() + "\"} 1\n");
                 assertThat(config.get("rejected")).isEmpty();
 
                 // web becomes invalid (its last good version keeps serving) and api is added.
