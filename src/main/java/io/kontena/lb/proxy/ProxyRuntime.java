@@ -340,7 +340,7 @@ public final class ProxyRuntime implements AutoCloseable {
         }
         return ch -> {
             TcpTarget target = tcpTargets.get(key);
-            TcpProxyHandler relay = new TcpProxyHandler(() -> tcpTargets.get(key), connector);
+            TcpProxyHandler relay = new TcpProxyHandler(() -> tcpTargets.get(key), connector, settings.accessLog());
             if (target != null && target.service().terminateTls()) {
                 // The relay starts once the handshake is done; bytes read meanwhile wait for it.
                 Transport.prepareTlsConnection(ch);

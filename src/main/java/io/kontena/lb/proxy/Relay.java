@@ -1,5 +1,6 @@
 package io.kontena.lb.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -27,6 +28,8 @@ public final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
     /** The sender's end has been passed on to the peer. */
     private boolean endPassedOn;
+    /** Bytes passed on to the peer, for the access log. */
+    private long bytes;
 
     private Relay(Channel peer) {
         this.peer = peer;
@@ -38,12 +41,24 @@ public final class Relay extends ChannelInboundHandlerAdapter {
      * its inactive event, which the event loop delivers later (under io_uring late enough for a test to see the
      * difference).
      */
-    public static void join(Channel a, Channel b, Runnable onClose) {
+    public static Pair join(Channel a, Channel b, Runnable onClose) {
         a.closeFuture().addListener(f -> onClose.run());
-        a.pipeline().addLast("relay", new Relay(b));
-        b.pipeline().addLast("relay", new Relay(a));
+        Relay fromA = new Relay(b);
+        Relay fromB = new Relay(a);
+        a.pipeline().addLast("relay", fromA);
+        b.pipeline().addLast("relay", fromB);
         read(a);
         read(b);
+        return new Pair(fromA, fromB);
+    }
+
+    /** The two directions of a joined pair: what each relays from its channel to the other. */
+    public record Pair(Relay fromA, Relay fromB) {
+    }
+
+    /** Bytes relayed so far from this relay's channel to its peer (read on the channels' event loop). */
+    public long bytes() {
+        return bytes;
     }
 
     /**
@@ -58,6 +73,9 @@ public final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf buf) {
+            bytes += buf.readableBytes();
+        }
         peer.write(msg).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     }
 

@@ -64,6 +64,26 @@ class TcpProxyTest {
     }
 
     @Test
+    void eachConnectionIsOneAccessLogLineWhenItEnds() throws Exception {
+        RawServer up = reverser("r");
+        lb.accessLog().serve(List.of(), List.of(tcp("db", Balance.ROUND_ROBIN, List.of(at(up)))));
+        try (LogCapture logged = LogCapture.accessLog()) {
+            try (Socket s = connect("db")) {
+                s.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
+                s.shutdownOutput();
+                assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                        .isEqualTo("r:olleh");
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (logged.lines().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(logged.lines()).singleElement().asString()
+                    .matches("127\\.0\\.0\\.1 \"TCP\" db 127\\.0\\.0\\.1:" + up.port() + " - 7 [0-9]+\\.[0-9]{3}ms");
+        }
+    }
+
+    @Test
     void relaysBothWaysWithHalfClose() throws Exception {
         RawServer up = reverser("r");
         lb.serve(List.of(), List.of(tcp("db", Balance.ROUND_ROBIN, List.of(at(up)))));

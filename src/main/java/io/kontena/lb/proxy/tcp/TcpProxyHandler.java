@@ -14,6 +14,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(TcpProxyHandler.class);
+    private static final Logger access = LoggerFactory.getLogger("access");
     private static final int MAX_TRIES = 3;
     /** Bytes read from the client before the upstream is connected past which reading waits for the relay. */
     private static final int EARLY_LIMIT = 64 * 1024;
@@ -47,9 +49,14 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     /** Likewise, the client's TLS close_notify, which ends its side too (see {@link Relay}). */
     private boolean clientCloseNotify;
 
-    public TcpProxyHandler(Supplier<TcpTarget> target, UpstreamConnector connector) {
+    private final boolean accessLog;
+    private final long startNanos = System.nanoTime();
+
+    /** @param accessLog write a line per connection when it ends, as the HTTP listeners write one per request */
+    public TcpProxyHandler(Supplier<TcpTarget> target, UpstreamConnector connector, boolean accessLog) {
         this.target = target;
         this.connector = connector;
+        this.accessLog = accessLog;
     }
 
     @Override
@@ -131,7 +138,10 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
                         early.forEach(msg -> upstream.write(msg, upstream.voidPromise()));
                         early.clear();
                         upstream.flush();
-                        Relay.join(client, upstream, endpoint::end);
+                        Relay.Pair relayed = Relay.join(client, upstream, endpoint::end);
+                        if (accessLog) {
+                            client.closeFuture().addListener(closed -> logAccess(clientAddress, t, endpoint, relayed));
+                        }
                         // From here, so that only the handlers after this one (the relay) see them again.
                         if (clientCloseNotify) {
                             ctx.fireUserEventTriggered(SslCloseCompletionEvent.SUCCESS);
@@ -158,6 +168,17 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
                         }
                     }
                 });
+    }
+
+    /**
+     * One line per connection, in the HTTP lines' columns: client, "TCP", service, upstream, no status, the bytes
+     * sent to the client, and how long the connection lasted.
+     */
+    private void logAccess(InetSocketAddress client, TcpTarget t, Endpoint endpoint, Relay.Pair relayed) {
+        long micros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos);
+        access.info("{} \"TCP\" {} {} - {} {}.{}ms", NetUtil.toAddressString(client.getAddress()),
+                t.service().name(), endpoint.upstream(), relayed.fromB().bytes(), micros / 1000,
+                String.format("%03d", micros % 1000));
     }
 
     @Override
