@@ -108,6 +108,17 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void aConnectionThatSendsNoHeaderIsClosedAfterTheRequestTimeout() throws Exception {
+        serve(true, lb.whoami("web-1"));
+        try (Socket silent = new Socket("127.0.0.1", lb.httpPort())) {
+            silent.setSoTimeout(15_000);
+            long start = System.nanoTime();
+            assertThat(silent.getInputStream().read()).as("closed, unanswered").isEqualTo(-1);
+            assertThat((System.nanoTime() - start) / 1_000_000).as("ms until closed").isBetween(4_000L, 10_000L);
+        }
+    }
+
+    @Test
     void aTcpServiceRelaysWhatFollowsTheHeaderAndNotTheHeader() throws Exception {
         WhoAmI web = lb.whoami("web-1");
         serve(true, web);
