@@ -75,7 +75,7 @@ final class PublishCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("note, of the load balancer itself: " + p);
             } else {
                 serviceProblems.add(p);
-                rejected.add(p.subject());
+                rejected.add(EtcdLayout.serviceName(read, p.subject()));
             }
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -92,7 +92,7 @@ final class PublishCommand implements Callable<Integer> {
             }
             for (String old : EtcdLayout.serviceDirs(lbName, present.keySet())) {
                 String name = old.substring(old.indexOf('/') + 1, old.length() - 1);
-                if (!dirs.containsKey(old) && !rejected.contains(unprefixed(read, name))) {
+                if (!dirs.containsKey(old) && !rejected.contains(name)) {
                     EtcdCalls.await(kv.delete(bytes(prefix + old), DeleteOption.builder().isPrefix(true).build()),
                             "remove " + prefix + old, endpoints);
                     out.printf("%s%s: removed%n", prefix, old);
@@ -105,11 +105,6 @@ final class PublishCommand implements Callable<Integer> {
         return serviceProblems.isEmpty() ? 0 : 1;
     }
 
-    /** The service's name in the stack file, from its name in etcd ("shop-web" of stack "shop" is "web"). */
-    private static String unprefixed(Stack stack, String name) {
-        String prefix = stack.linkName().map(n -> n + "-").orElse("");
-        return name.startsWith(prefix) ? name.substring(prefix.length()) : name;
-    }
 
     /**
      * Makes one service's directory hold {@code keys}, in one transaction: the keys that changed are put, those no

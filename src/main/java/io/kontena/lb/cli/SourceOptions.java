@@ -76,14 +76,14 @@ final class SourceOptions {
     ConfigSource open(ConfigWatcher watcher) throws IOException {
         if (stack != null) {
             checkStackOnly();
-            return new StackFileSource(stack, Optional.ofNullable(lb), watcher, this::openVault);
+            return new StackFileSource(stack, Optional.ofNullable(lb), watcher, () -> openVault(vault));
         }
         checkEtcdOnly();
         return new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()), publishedPorts(), watcher);
     }
 
-    /** The vault a stack file's secrets: entries are read from. */
-    SecretStore openVault() {
+    /** The vault a stack file's secrets: entries are read from: {@code vault}, else the default one. */
+    private static SecretStore openVault(Path vault) {
         return FileSecretStore.open(Optional.ofNullable(vault), System.getenv());
     }
 
@@ -113,7 +113,7 @@ final class SourceOptions {
         if (!VaultSecrets.needed(read)) {
             return read;
         }
-        try (SecretStore secrets = FileSecretStore.open(Optional.ofNullable(vault), System.getenv())) {
+        try (SecretStore secrets = openVault(vault)) {
             return VaultSecrets.resolve(read, secrets);
         } catch (VaultException e) {
             throw new ConfigException("cannot read the secrets of " + stack + " from the vault: " + e.getMessage(), e);

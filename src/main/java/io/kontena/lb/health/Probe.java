@@ -99,12 +99,12 @@ final class Probe {
             return;
         }
         Promise<String> result = loop.newPromise(); // null when healthy, else what was wrong
+        result.addListener(done -> {
+            record((String) done.getNow());
+            scheduleIn(check.interval().toMillis());
+        });
         if (address.isUnresolved()) { // looked up when the upstream was configured, in vain; not again on this loop
             result.setSuccess("host name " + address.getHostString() + " did not resolve");
-            result.addListener(done -> {
-                record((String) done.getNow());
-                scheduleIn(check.interval().toMillis());
-            });
             return;
         }
         ScheduledFuture<?> timeout = loop.schedule(() -> result.trySuccess("no answer within "
@@ -130,8 +130,6 @@ final class Probe {
         result.addListener(done -> {
             timeout.cancel(false);
             channel.close();
-            record((String) done.getNow());
-            scheduleIn(check.interval().toMillis());
         });
     }
 

@@ -76,6 +76,11 @@ public final class EtcdLayout {
         return Optional.of(stack.isEmpty() || stack.equals("null") ? service : stack + "/" + service);
     }
 
+    /** The name of a stack's service in etcd: "stack-service", or the service's name alone. */
+    public static String serviceName(Stack stack, String service) {
+        return stack.linkName().map(n -> n + "-" + service).orElse(service);
+    }
+
     /** The name of a stack's load balancer service in etcd: "stack/service", or the service's name alone. */
     public static String lbName(Stack stack, String lbService) {
         return stack.linkName().map(n -> n + "/" + lbService).orElse(lbService);
@@ -200,7 +205,6 @@ public final class EtcdLayout {
      * @return service directory ({@code services/web/}) -> its keys, in the stack's order of services
      */
     public static Map<String, Map<String, String>> keysOf(Stack stack, LbConfig config) {
-        String namePrefix = stack.linkName().map(n -> n + "-").orElse("");
         Map<String, Map<String, String>> dirs = new LinkedHashMap<>();
         for (HttpService s : config.http()) {
             Map<String, String> keys = withHealthCheck(variables(stack, s.name(), HTTP_KEYS), stack, s.name());
@@ -208,13 +212,13 @@ public final class EtcdLayout {
             if (!keys.containsKey("virtual_hosts") && !keys.containsKey("virtual_path")) {
                 keys.put("virtual_path", "/");
             }
-            dirs.put(HTTP_DIR + "/" + namePrefix + s.name() + "/", withUpstreams(keys, s.name(), s.upstreams()));
+            dirs.put(HTTP_DIR + "/" + serviceName(stack, s.name()) + "/", withUpstreams(keys, s.name(), s.upstreams()));
         }
         for (TcpService s : config.tcp()) {
             Map<String, String> keys = withHealthCheck(variables(stack, s.name(), TCP_KEYS), stack, s.name());
             keys.putIfAbsent(BALANCE, "roundrobin");
             keys.putIfAbsent("external_port", Integer.toString(ServiceVariables.DEFAULT_EXTERNAL_PORT));
-            dirs.put(TCP_DIR + "/" + namePrefix + s.name() + "/", withUpstreams(keys, s.name(), s.upstreams()));
+            dirs.put(TCP_DIR + "/" + serviceName(stack, s.name()) + "/", withUpstreams(keys, s.name(), s.upstreams()));
         }
         return dirs;
     }

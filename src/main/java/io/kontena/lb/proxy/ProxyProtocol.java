@@ -40,10 +40,7 @@ public final class ProxyProtocol {
      * connection.
      */
     public static InetSocketAddress clientOf(Channel ch) {
-        InetSocketAddress given = ch.attr(CLIENT).get();
-        if (given == null && ch.parent() != null && !(ch.parent() instanceof ServerChannel)) {
-            given = ch.parent().attr(CLIENT).get();
-        }
+        InetSocketAddress given = given(ch, CLIENT);
         return given != null ? given : (InetSocketAddress) ch.remoteAddress();
     }
 
@@ -52,11 +49,17 @@ public final class ProxyProtocol {
      * connection's own. An HTTP/2 stream asks its connection.
      */
     public static int portOf(Channel ch) {
-        Integer given = ch.attr(PORT).get();
-        if (given == null && ch.parent() != null && !(ch.parent() instanceof ServerChannel)) {
-            given = ch.parent().attr(PORT).get();
-        }
+        Integer given = given(ch, PORT);
         return given != null ? given : ((InetSocketAddress) ch.localAddress()).getPort();
+    }
+
+    /** What the connection's PROXY header gave, or null; an HTTP/2 stream's connection is asked for a stream. */
+    private static <T> T given(Channel ch, AttributeKey<T> key) {
+        T given = ch.attr(key).get();
+        if (given == null && ch.parent() != null && !(ch.parent() instanceof ServerChannel)) {
+            given = ch.parent().attr(key).get();
+        }
+        return given;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.kontena.lb.proxy;
 import io.kontena.lb.balance.Endpoint;
 import io.kontena.lb.balance.EndpointState;
 import io.kontena.lb.balance.UpstreamGroup;
+import io.kontena.lb.config.HealthCheck;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
@@ -29,6 +30,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -242,22 +244,22 @@ public final class ProxyRuntime implements AutoCloseable {
     private void checkHealth(LbConfig config) {
         Map<Endpoint, HealthChecker.Target> wanted = new HashMap<>();
         for (HttpService s : config.http()) {
-            if (s.healthCheck().isPresent()) {
-                HealthChecker.Target target = new HealthChecker.Target(s.name(), s.healthCheck().get());
-                for (Endpoint e : httpGroups.get(s.name()).endpoints()) {
-                    wanted.put(e, target);
-                }
-            }
+            checked(wanted, s.name(), s.healthCheck(), httpGroups);
         }
         for (TcpService s : config.tcp()) {
-            if (s.healthCheck().isPresent()) {
-                HealthChecker.Target target = new HealthChecker.Target(s.name(), s.healthCheck().get());
-                for (Endpoint e : tcpGroups.get(s.name()).endpoints()) {
-                    wanted.put(e, target);
-                }
-            }
+            checked(wanted, s.name(), s.healthCheck(), tcpGroups);
         }
         health.update(wanted);
+    }
+
+    private static void checked(Map<Endpoint, HealthChecker.Target> wanted, String service,
+                                Optional<HealthCheck> check, Map<String, UpstreamGroup> groups) {
+        if (check.isPresent()) {
+            HealthChecker.Target target = new HealthChecker.Target(service, check.get());
+            for (Endpoint e : groups.get(service).endpoints()) {
+                wanted.put(e, target);
+            }
+        }
     }
 
     private UpstreamGroup group(Map<String, UpstreamGroup> groups, String name,
