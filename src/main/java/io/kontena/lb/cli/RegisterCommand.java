@@ -77,8 +77,7 @@ final class RegisterCommand implements Callable<Integer> {
             CountDownLatch stop = new CountDownLatch(1);
             Signal.handle(new Signal("TERM"), s -> stop.countDown());
             Signal.handle(new Signal("INT"), s -> stop.countDown());
-            long lease = EtcdCalls.await(client.getLeaseClient().grant(ttl), "grant a lease for " + key, endpoints)
-                    .getID();
+            long lease = grant(client, key, endpoints, EtcdCalls.TIMEOUT);
             if (!putIfMissing(client, key, dir, lease, endpoints, EtcdCalls.TIMEOUT)) {
                 throw new IllegalArgumentException("no service is published at " + dir + "; publish it first "
                         + "('publish --stack FILE'), or check --lb, --service and --tcp");
@@ -133,18 +132,8 @@ final class RegisterCommand implements Callable<Integer> {
      */
     private long renew(Client client, String key, String dir, long lease, List<String> endpoints, Duration timeout) {
         try {
-            try {
-                LeaseKeepAliveResponse r = EtcdCalls.await(client.getLeaseClient().keepAliveOnce(lease),
-                        "renew the lease of " + key, endpoints, timeout);
-                if (r.getTTL() <= 0) {
-                    throw new ConfigException("the lease of " + key + " expired");
-                }
-            } catch (ConfigException e) {
-                if (!EtcdCalls.notFound(e) && !e.getMessage().endsWith("expired")) {
-                    throw e;
-                }
-                lease = EtcdCalls.await(client.getLeaseClient().grant(ttl), "grant a lease for " + key, endpoints,
-                        timeout).getID();
+            if (expired(client, key, lease, endpoints, timeout)) {
+                lease = grant(client, key, endpoints, timeout);
                 log.warn("the lease of {} had expired: registering again", key);
             }
             if (!putIfMissing(client, key, dir, lease, endpoints, timeout)) {
@@ -154,6 +143,25 @@ final class RegisterCommand implements Callable<Integer> {
             log.warn("{}; trying again", e.getMessage());
         }
         return lease;
+    }
+
+    /** Renews the lease; whether it had expired already (etcd no longer knows it, or gives it no time left). */
+    private static boolean expired(Client client, String key, long lease, List<String> endpoints, Duration timeout) {
+        try {
+            LeaseKeepAliveResponse r = EtcdCalls.await(client.getLeaseClient().keepAliveOnce(lease),
+                    "renew the lease of " + key, endpoints, timeout);
+            return r.getTTL() <= 0;
+        } catch (ConfigException e) {
+            if (EtcdCalls.notFound(e)) {
+                return true;
+            }
+            throw e;
+        }
+    }
+
+    private long grant(Client client, String key, List<String> endpoints, Duration timeout) {
+        return EtcdCalls.await(client.getLeaseClient().grant(ttl), "grant a lease for " + key, endpoints, timeout)
+                .getID();
     }
 
     private ParameterException mistake(String message) {

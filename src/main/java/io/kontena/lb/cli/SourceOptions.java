@@ -93,11 +93,7 @@ final class SourceOptions {
             checkEtcdOnly();
             try (EtcdSource source = new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()),
                     publishedPorts(), null)) {
-                LbConfig config = source.load();
-                if (config.http().isEmpty() && config.tcp().isEmpty() && config.problems().isEmpty()) {
-                    throw new ConfigException(source.nothingUnder()); // most likely a name given wrong
-                }
-                return config;
+                return source.load();
             }
         }
         checkStackOnly();

@@ -82,9 +82,7 @@ public final class Translator {
      * @throws ConfigException when no load balancer service can be chosen; the message lists those found
      */
     public static LbConfig translate(Stack stack, Optional<String> lbName) {
-        List<String> lbNames = loadBalancers(stack);
-        String chosen = choose(stack, lbNames, lbName);
-        return new Translator(stack, stack.service(chosen).orElseThrow(), lbNames, false).translate();
+        return translate(stack, lbName, false);
     }
 
     /**
@@ -92,9 +90,13 @@ public final class Translator {
      * under etcd): a TCP service without any is served too, closing connections until one registers.
      */
     public static LbConfig translateRegistered(Stack stack, Optional<String> lbName) {
+        return translate(stack, lbName, true);
+    }
+
+    private static LbConfig translate(Stack stack, Optional<String> lbName, boolean upstreamsRegistered) {
         List<String> lbNames = loadBalancers(stack);
         String chosen = choose(stack, lbNames, lbName);
-        return new Translator(stack, stack.service(chosen).orElseThrow(), lbNames, true).translate();
+        return new Translator(stack, stack.service(chosen).orElseThrow(), lbNames, upstreamsRegistered).translate();
     }
 
     private static String choose(Stack stack, List<String> lbNames, Optional<String> lbName) {

@@ -86,20 +86,24 @@ public final class EtcdSource implements ConfigSource {
         });
     }
 
+    /**
+     * {@inheritDoc} An empty subtree is said so, with the load balancers etcd has, so that a name given wrong is told
+     * from one that no service links to yet: a source that follows changes warns and serves nothing until services
+     * come; one that is only read once (validate) throws.
+     */
     @Override
     public LbConfig load() {
         Map<String, String> keys = read();
         if (keys.isEmpty()) {
+            if (watcher == null) {
+                throw new ConfigException(nothingUnder());
+            }
             log.warn("{}", nothingUnder());
         }
         return EtcdLayout.translate(lb, keys, environment, ports);
     }
 
-    /**
-     * Says that etcd has nothing for this load balancer, and which load balancers it has: a name given wrong is
-     * told from one that no service links to yet.
-     */
-    public String nothingUnder() {
+    private String nothingUnder() {
         Set<String> names = new TreeSet<>();
         GetResponse all = EtcdCalls.await(client.getKVClient().get(EtcdCalls.bytes(EtcdLayout.ROOT),
                 GetOption.builder().isPrefix(true).withKeysOnly(true).build()), "read " + EtcdLayout.ROOT, endpoints);
