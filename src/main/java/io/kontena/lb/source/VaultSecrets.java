@@ -13,33 +13,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts the vault secrets that load balancer services map in their {@code secrets:} ({@code type: env}) into
- * their environment, as the orchestrator did: several secrets mapped to one name (SSL_CERTS) are joined.
+ * Puts vault secrets that services map in their {@code secrets:} ({@code type: env}) into their environment, as the
+ * orchestrator did: several secrets mapped to one name (SSL_CERTS) are joined. Read are the mappings of load
+ * balancer services, and those of other services to KONTENA_LB_* names (KONTENA_LB_BASIC_AUTH_SECRETS, typically);
+ * the application's own secrets are no business of the load balancer, and are left alone.
  */
 public final class VaultSecrets {
     private static final Logger log = LoggerFactory.getLogger(VaultSecrets.class);
+    private static final String BALANCED_SERVICE_PREFIX = "KONTENA_LB_";
 
     private VaultSecrets() {
     }
 
     public static boolean needed(Stack stack) {
-        return stack.services().stream().anyMatch(s -> Translator.isLoadBalancer(s) && !s.secrets().isEmpty());
+        return stack.services().stream().anyMatch(s -> !read(s).isEmpty());
     }
 
     public static Stack resolve(Stack stack, SecretStore store) {
         List<StackService> services = stack.services().stream().map(s -> {
-            if (!Translator.isLoadBalancer(s) || s.secrets().isEmpty()) {
+            List<SecretRef> refs = read(s);
+            if (refs.isEmpty()) {
                 return s;
             }
-            List<SecretMapping> mappings = s.secrets().stream()
-                    .filter(r -> r.type().equals("env"))
+            List<SecretMapping> mappings = refs.stream().filter(r -> r.type().equals("env"))
                     .map(r -> new SecretMapping(r.secret(), r.name())).toList();
             SecretMapping.Resolved resolved = SecretMapping.resolve(mappings, store);
             if (!resolved.missing().isEmpty()) {
                 log.warn("{}: secrets not in the vault: {} (write them with: kontena-lb vault write NAME VALUE)",
                         s.name(), String.join(", ", resolved.missing()));
             }
-            s.secrets().stream().filter(r -> !r.type().equals("env")).map(SecretRef::type).distinct().forEach(t ->
+            refs.stream().filter(r -> !r.type().equals("env")).map(SecretRef::type).distinct().forEach(t ->
                     log.warn("{}: secrets of type '{}' are not supported; only type: env", s.name(), t));
             Map<String, String> env = new HashMap<>(s.environment());
             env.putAll(resolved.environment());
@@ -47,5 +50,11 @@ public final class VaultSecrets {
                     s.healthCheck());
         }).toList();
         return new Stack(stack.name(), services);
+    }
+
+    /** The mappings of {@code service} that the load balancer reads. */
+    private static List<SecretRef> read(StackService service) {
+        boolean lb = Translator.isLoadBalancer(service);
+        return service.secrets().stream().filter(r -> lb || r.name().startsWith(BALANCED_SERVICE_PREFIX)).toList();
     }
 }
