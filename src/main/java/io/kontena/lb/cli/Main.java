@@ -79,6 +79,10 @@ public final class Main implements Runnable {
         for (String name : names) {
             cli.addSubcommand(subcommand(name));
         }
+        CommandLine vault = cli.getSubcommands().get("vault");
+        if (vault != null) {
+            VaultCommand.takeValuesThatLookLikeOptions(vault);
+        }
         cli.setExecutionExceptionHandler(new OneLineErrors());
         cli.setParameterExceptionHandler(Main::usageMistake);
         return cli;

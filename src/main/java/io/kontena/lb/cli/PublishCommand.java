@@ -1,6 +1,6 @@
 package io.kontena.lb.cli;
 
-import static io.kontena.lb.source.EtcdCalls.bytes;
+import static io.kontena.lb.etcd.EtcdCalls.bytes;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
@@ -13,7 +13,8 @@ import io.kontena.lb.config.Problem;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.kontena.Stack;
 import io.kontena.lb.kontena.Translator;
-import io.kontena.lb.source.EtcdCalls;
+import io.kontena.lb.etcd.EtcdCalls;
+import io.kontena.lb.vault.EtcdSecretStore;
 import io.kontena.lb.vault.FileSecretStore;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +39,9 @@ import picocli.CommandLine.Spec;
                 "in one transaction. The load balancer's subtree is the file's: services it no",
                 "longer balances are removed. A service with a problem is left in etcd as it was,",
                 "and the problem printed (exit status 1). Instances registered with 'register'",
-                "are left as they are."})
+                "are left as they are. The load balancer's secrets: entries are written as its",
+                "secrets/<VARIABLE> keys; their secrets are read from the vault in etcd (key:",
+                "$" + FileSecretStore.KEY_VARIABLE + "), which the load balancers read them from."})
 final class PublishCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -49,11 +53,6 @@ final class PublishCommand implements Callable<Integer> {
             description = "The load balancer service of the stack file; may be left out when it has one.")
     String lb;
 
-    @Option(names = "--vault", paramLabel = "FILE",
-            description = "The vault that the stack file's secrets: entries are read from (default: $"
-                    + FileSecretStore.PATH_VARIABLE + ", else ~/.kontena-lb/vault.json).")
-    Path vault;
-
     @Option(names = "--etcd", paramLabel = "URL", split = ",",
             description = "etcd's client URL(s), comma-separated (default: $" + SourceOptions.ETCD_VARIABLE + ").")
     List<String> etcd;
@@ -61,7 +60,8 @@ final class PublishCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<String> endpoints = SourceOptions.etcdUrls(etcd, spec);
-        Stack read = SourceOptions.readStack(stack, vault); // its certificates decide whether TLS services are valid
+        // its certificates decide whether TLS services are valid
+        Stack read = SourceOptions.readStack(stack, () -> EtcdSecretStore.open(endpoints, System.getenv()));
         // as the load balancers read it: a service's instances may all register themselves, none listed here
         LbConfig config = Translator.translateRegistered(read, Optional.ofNullable(lb));
         String lbService = lb != null ? lb.substring(lb.lastIndexOf('/') + 1) : Translator.loadBalancers(read).get(0);
@@ -71,7 +71,7 @@ final class PublishCommand implements Callable<Integer> {
         Set<String> rejected = new HashSet<>();
         for (Problem p : config.problems()) {
             if (p.subject().equals(lbService)) {
-                // its own settings are not published: each load balancer has them in its environment
+                // its own settings are its environment's, on each load balancer, but for the secrets it maps
                 spec.commandLine().getErr().println("note, of the load balancer itself: " + p);
             } else {
                 serviceProblems.add(p);
@@ -84,7 +84,12 @@ final class PublishCommand implements Callable<Integer> {
             Map<String, KeyValue> present = new HashMap<>();
             EtcdCalls.read(client, prefix, endpoints).getKvs()
                     .forEach(pair -> present.put(pair.getKey().toString(StandardCharsets.UTF_8), pair));
-            Map<String, Map<String, String>> dirs = EtcdLayout.keysOf(read, config);
+            Map<String, Map<String, String>> dirs = new LinkedHashMap<>(EtcdLayout.keysOf(read, config));
+            Map<String, String> secrets = EtcdLayout.secretKeysOf(read.service(lbService).orElseThrow());
+            if (!secrets.isEmpty() || present.keySet().stream().anyMatch(
+                    k -> k.startsWith(prefix + EtcdLayout.SECRETS))) {
+                dirs.put(EtcdLayout.SECRETS, secrets);
+            }
             for (Map.Entry<String, Map<String, String>> dir : dirs.entrySet()) {
                 int changed = write(kv, prefix + dir.getKey(), dir.getValue(), present, endpoints);
                 out.printf("%s%s: %s%n", prefix, dir.getKey(),

@@ -1,6 +1,6 @@
 package io.kontena.lb.cli;
 
-import static io.kontena.lb.source.EtcdCalls.bytes;
+import static io.kontena.lb.etcd.EtcdCalls.bytes;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -11,7 +11,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
 import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
-import io.kontena.lb.source.EtcdCalls;
+import io.kontena.lb.etcd.EtcdCalls;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -54,7 +55,9 @@ final class SourceOptions {
             description = {"etcd's client URL(s), comma-separated, instead of a stack file (default: $"
                     + ETCD_VARIABLE + " when no --stack is given). The load balancer's subtree "
                     + EtcdLayout.ROOT + "NAME/ is read and watched; its own settings (SSL_CERTS, SSL_CERT_*, "
-                    + "KONTENA_LB_*) come from this process's environment."})
+                    + "KONTENA_LB_*) come from this process's environment and from the secrets that its "
+                    + EtcdLayout.SECRETS + " keys map from the vault in etcd (key: $" + FileSecretStore.KEY_VARIABLE
+                    + ")."})
     List<String> etcd;
 
     @Option(names = "--lb", paramLabel = "NAME",
@@ -79,7 +82,8 @@ final class SourceOptions {
             return new StackFileSource(stack, Optional.ofNullable(lb), watcher, () -> openVault(vault));
         }
         checkEtcdOnly();
-        return new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()), publishedPorts(), watcher);
+        return new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()), publishedPorts(), vaultKey(),
+                watcher);
     }
 
     /** The vault a stack file's secrets: entries are read from: {@code vault}, else the default one. */
@@ -92,24 +96,29 @@ final class SourceOptions {
         if (stack == null) {
             checkEtcdOnly();
             try (EtcdSource source = new EtcdSource(etcdEndpoints(), etcdLb(), lbEnvironment(System.getenv()),
-                    publishedPorts(), null)) {
+                    publishedPorts(), vaultKey(), null)) {
                 return source.load();
             }
         }
         checkStackOnly();
-        return Translator.translate(readStack(stack, vault), Optional.ofNullable(lb));
+        return Translator.translate(readStack(stack, () -> openVault(vault)), Optional.ofNullable(lb));
+    }
+
+    /** The key of the vault in etcd, as this process has it. */
+    static Optional<String> vaultKey() {
+        return Optional.ofNullable(System.getenv(FileSecretStore.KEY_VARIABLE));
     }
 
     /**
-     * Reads a stack file with its secrets: entries resolved from the vault that run would use, so that the
-     * certificates are run's.
+     * Reads a stack file with its secrets: entries resolved from the vault that its load balancers use, so that the
+     * certificates are theirs.
      */
-    static Stack readStack(Path stack, Path vault) {
+    static Stack readStack(Path stack, Supplier<SecretStore> vault) {
         Stack read = StackFile.read(stack);
         if (!VaultSecrets.needed(read)) {
             return read;
         }
-        try (SecretStore secrets = openVault(vault)) {
+        try (SecretStore secrets = vault.get()) {
             return VaultSecrets.resolve(read, secrets);
         } catch (VaultException e) {
             throw new ConfigException("cannot read the secrets of " + stack + " from the vault: " + e.getMessage(), e);
@@ -128,8 +137,8 @@ final class SourceOptions {
 
     private void checkEtcdOnly() {
         if (vault != null) {
-            throw mistake("--vault is for --stack: with --etcd, the load balancer's certificates come from its "
-                    + "environment (SSL_CERTS, SSL_CERT_<name>)");
+            throw mistake("--vault names a vault file, for --stack; with --etcd, secrets come from the vault in "
+                    + "etcd ('vault --etcd URL write NAME', key in $" + FileSecretStore.KEY_VARIABLE + ")");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.kontena.lb.cli;
 
+import io.kontena.lb.vault.EtcdSecretStore;
 import io.kontena.lb.vault.FileSecretStore;
 import io.kontena.lb.vault.SecretStore;
 import io.kontena.lb.vault.VaultException;
@@ -22,9 +23,10 @@ import java.util.Optional;
  */
 @Command(name = "vault",
         mixinStandardHelpOptions = true,
-        description = {"Secrets for the load balancer (certificates, passwords), encrypted at rest.",
-                "The key is $" + FileSecretStore.KEY_VARIABLE + " (base64 of 32 bytes) when set, else the file "
-                        + "beside the vault named *.key, created with permissions 0600 on the first write."},
+        description = {"Secrets for the load balancer (certificates, passwords), encrypted at rest: in a vault",
+                "file, or with --etcd in etcd, where a fleet of load balancers ('run --etcd') reads them.",
+                "The key is $" + FileSecretStore.KEY_VARIABLE + " (base64 of 32 bytes) when set, else (for a file) "
+                        + "the file beside the vault named *.key, created with permissions 0600 on the first write."},
         subcommands = {
                 VaultCommand.Write.class,
                 VaultCommand.Update.class,
@@ -39,6 +41,11 @@ public final class VaultCommand implements Runnable {
                     + ", else ~/.kontena-lb/vault.json)")
     Path path;
 
+    @Option(names = "--etcd", paramLabel = "URL", split = ",", scope = CommandLine.ScopeType.INHERIT,
+            description = "the vault in etcd at these client URL(s), comma-separated, instead of a file; its key is $"
+                    + FileSecretStore.KEY_VARIABLE)
+    java.util.List<String> etcd;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -51,7 +58,24 @@ public final class VaultCommand implements Runnable {
     }
 
     SecretStore store() {
-        return FileSecretStore.open(Optional.ofNullable(path), System.getenv());
+        if (etcd == null) {
+            return FileSecretStore.open(Optional.ofNullable(path), System.getenv());
+        }
+        if (path != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--vault FILE and --etcd URL are two vaults; "
+                    + "give one of them");
+        }
+        return EtcdSecretStore.open(SourceOptions.etcdUrls(etcd, spec), System.getenv());
+    }
+
+    /**
+     * A PEM value starts with "-----BEGIN", which picocli would take for an unknown option: write and update take
+     * it as their VALUE, so that {@code vault write www_cert "$(cat www.pem)"} works as it did with Kontena.
+     */
+    static void takeValuesThatLookLikeOptions(CommandLine vault) {
+        for (String name : new String[] {"write", "update"}) {
+            vault.getSubcommands().get(name).setUnmatchedOptionsArePositionalParams(true);
+        }
     }
 
     static String valueOrStdin(String name, String value) {

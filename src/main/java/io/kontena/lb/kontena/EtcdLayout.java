@@ -5,6 +5,7 @@ import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
 import io.kontena.lb.config.Upstream;
+import io.kontena.lb.vault.SecretNames;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -23,12 +24,18 @@ import java.util.TreeSet;
  * running instance under its {@code upstreams/}. Each key stands for the service variable it was written from
  * ({@code virtual_hosts} for KONTENA_LB_VIRTUAL_HOSTS), so the subtree is read as a stack of services linked to the
  * load balancer and translated with the stack file's rules; a problem names the etcd key rather than the variable.
+ *
+ * <p>The load balancer's own secrets are this project's addition: {@code secrets/<VARIABLE>} holds the names of the
+ * vault secrets (in etcd, see the vault package) that its variable is made of, comma-separated, as a stack file's
+ * {@code secrets:} entries map them: {@code secrets/SSL_CERTS = www_cert,api_cert}.
  */
 public final class EtcdLayout {
     public static final String ROOT = "/kontena/haproxy/";
     static final String HTTP_DIR = "services";
     static final String TCP_DIR = "tcp-services";
     static final String UPSTREAMS = "upstreams";
+    /** The load balancer's secret mappings, relative to its subtree. */
+    public static final String SECRETS = "secrets/";
     /** Written for every service, so a directory without it is no service's. */
     public static final String BALANCE = "balance";
     /** Subject of the problems that concern no service: keys outside the services' directories. */
@@ -127,14 +134,68 @@ public final class EtcdLayout {
             return Optional.empty();
         }
         String[] parts = key.substring(ROOT.length()).split("/", 4);
-        if (parts.length >= 3 && isKindDir(parts[1])) {
+        if (parts.length >= 3 && isLbDir(parts[1])) {
             return Optional.of(parts[0]);
         }
-        return parts.length == 4 && isKindDir(parts[2]) ? Optional.of(parts[0] + "/" + parts[1]) : Optional.empty();
+        return parts.length == 4 && isLbDir(parts[2]) ? Optional.of(parts[0] + "/" + parts[1]) : Optional.empty();
     }
 
     private static boolean isKindDir(String name) {
         return name.equals(HTTP_DIR) || name.equals(TCP_DIR);
+    }
+
+    /** A directory that a load balancer's subtree has directly: its services' and its secrets'. */
+    private static boolean isLbDir(String name) {
+        return isKindDir(name) || (name + "/").equals(SECRETS);
+    }
+
+    /**
+     * The load balancer's secret mappings in its subtree, in the order that joins them; a bad key is left out here
+     * and is a problem of {@link #translate}.
+     *
+     * @param keys every key under {@link #prefix(String)}, whole, with its value
+     */
+    public static List<SecretRef> secrets(String lb, Map<String, String> keys) {
+        String dir = prefix(lb) + SECRETS;
+        List<SecretRef> refs = new ArrayList<>();
+        new TreeMap<>(keys).forEach((key, value) -> {
+            String variable = key.startsWith(dir) ? key.substring(dir.length()) : null;
+            if (variable != null && secretsProblem(variable, value) == null) {
+                for (String secret : value.split(",")) {
+                    refs.add(new SecretRef(secret.trim(), variable, "env"));
+                }
+            }
+        });
+        return refs;
+    }
+
+    /**
+     * What a stack file's load balancer service maps from the vault, as keys relative to its subtree's
+     * {@link #SECRETS}: {@code SSL_CERTS -> "www_cert,api_cert"}.
+     */
+    public static Map<String, String> secretKeysOf(StackService lb) {
+        Map<String, String> keys = new TreeMap<>();
+        for (SecretRef ref : lb.secrets()) {
+            if (ref.type().equals("env")) {
+                keys.merge(ref.name(), ref.secret(), (joined, next) -> joined + "," + next);
+            }
+        }
+        return keys;
+    }
+
+    /** Why a key {@code secrets/<variable>} with this value is no mapping, or null when it is one. */
+    private static String secretsProblem(String variable, String value) {
+        if (!LoadBalancerVariables.isSetting(variable)) {
+            return "not a variable of the load balancer; " + prefix("<lb>") + SECRETS + "<VARIABLE> maps secrets to "
+                    + "SSL_CERTS, SSL_CERT_<name>, KONTENA_LB_<...> or ACME_CHALLENGE_<token>";
+        }
+        for (String secret : value.split(",", -1)) {
+            if (!SecretNames.valid(secret.trim())) {
+                return "'" + secret.trim() + "' is not a secret's name; the value is the names of vault secrets, "
+                        + "comma-separated (letters, digits, '_' and '-'), joined into " + variable + " in that order";
+            }
+        }
+        return null;
     }
 
     /**
@@ -180,13 +241,24 @@ public final class EtcdLayout {
 
     /** Files one key under its service, or reports it when the layout has no place for it. */
     private void sort(String key, String value) {
+        if (key.startsWith(prefix + SECRETS)) {
+            String variable = key.substring(prefix.length() + SECRETS.length());
+            String problem = secretsProblem(variable, value);
+            if (problem != null) {
+                // named by its variable: the certificates it made keep serving until it is fixed
+                problems.add(lb, LoadBalancerVariables.isSetting(variable) ? variable : key, value,
+                        key + ": " + problem + "; it is left out");
+            }
+            return;
+        }
         String[] place = place(prefix, key);
         if (place == null && lbNameOf(key).filter(name -> !name.equals(lb)).isPresent()) {
             return; // a key of load balancer "<lb>/<name>", a stack's, whose subtree lies inside this one's
         }
         if (place == null) {
             problems.add(SUBJECT, key, value, "not a key of the load balancer's layout, which is "
-                    + prefix + HTTP_DIR + "/<service>/<key> or " + prefix + TCP_DIR + "/<service>/<key>; it is left out");
+                    + prefix + HTTP_DIR + "/<service>/<key>, " + prefix + TCP_DIR + "/<service>/<key> or " + prefix
+                    + SECRETS + "<VARIABLE>; it is left out");
             return;
         }
         (place[0].equals(HTTP_DIR) ? http : tcp).computeIfAbsent(place[1], s -> new TreeMap<>()).put(place[2], value);

@@ -8,7 +8,7 @@ import java.util.Set;
  * rather than silence: a health URI or PROXY protocol that is asked for and not served would fail in ways hard
  * to trace back to the variable.
  */
-final class LoadBalancerVariables {
+public final class LoadBalancerVariables {
     private static final String PREFIX = ServiceVariables.PREFIX;
     static final String ACCEPT_PROXY = PREFIX + "ACCEPT_PROXY";
     private static final String STATS_PASSWORD = "STATS_PASSWORD";
@@ -18,6 +18,15 @@ final class LoadBalancerVariables {
     private static final Set<String> NOT_SUPPORTED = Set.of(PREFIX + "GLOBAL_SETTINGS");
 
     private LoadBalancerVariables() {
+    }
+
+    /**
+     * Whether a variable is a setting of the load balancer service, which it reads from its environment: its
+     * certificates, ACME challenges and KONTENA_LB_* variables.
+     */
+    public static boolean isSetting(String name) {
+        return name.equals(CertificateBundles.SSL_CERTS) || name.startsWith(CertificateBundles.SSL_CERT_PREFIX)
+                || name.startsWith(PREFIX) || name.startsWith(LocalAnswers.ACME_PREFIX);
     }
 
     /** KONTENA_LB_ACCEPT_PROXY with any value: every listener expects the PROXY protocol. */

@@ -7,12 +7,19 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.etcd.EtcdCalls;
 import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.kontena.PortMapping;
+import io.kontena.lb.kontena.SecretRef;
+import io.kontena.lb.vault.EtcdSecretStore;
+import io.kontena.lb.vault.SecretStore;
+import io.kontena.lb.vault.VaultException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
@@ -29,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * {@value #MAX_DELAY_MILLIS} ms after the first. While etcd cannot be reached the configuration last read keeps
  * serving: a read that fails is tried again every {@value #RETRY_MILLIS} ms, and a watch that fails (etcd away, or
  * the history it would resume from compacted) is replaced, once the subtree could be read again, by one from there.
+ *
+ * <p>The secrets that the subtree maps into the load balancer's variables ({@link EtcdLayout#secrets}) are read from
+ * the vault in etcd ({@link EtcdSecretStore}), which is then watched too: a certificate written there is served by
+ * every load balancer of the fleet within moments. A vault that cannot be read (no key, a wrong one, a damaged
+ * secret) rejects the change, the configuration in place keeps serving, and it is read again on the next change.
  */
 public final class EtcdSource implements ConfigSource {
     private static final Logger log = LoggerFactory.getLogger(EtcdSource.class);
@@ -42,11 +54,14 @@ public final class EtcdSource implements ConfigSource {
     private final Map<String, String> environment;
     private final List<PortMapping> ports;
     private final ConfigWatcher watcher;
+    private final Optional<String> vaultKey;
     private final long quietMillis;
     private final Client client;
     /** Every read, watch event and retry runs here, one at a time; the fields below are its own. */
     private final ScheduledExecutorService executor;
     private Watch.Watcher watch;
+    /** Opened when the subtree first maps a secret. */
+    private SecretStore vault;
     /** Counts the watches made, so that the callbacks of one that was replaced are told apart and ignored. */
     private long watchNumber;
     /** The revision of the last read; a new watch starts after it. */
@@ -62,21 +77,23 @@ public final class EtcdSource implements ConfigSource {
      * @param lb          the load balancer's name in the key layout: "name" or "stack/name"
      * @param environment the load balancer's own settings (certificates, its KONTENA_LB_* variables)
      * @param ports       where its container ports are published
+     * @param vaultKey    the key of the vault in etcd, KONTENA_LB_VAULT_KEY
      * @param watcher     takes the snapshots after {@link #start}; null for a source that is only {@link #load}ed
      */
     public EtcdSource(List<String> endpoints, String lb, Map<String, String> environment, List<PortMapping> ports,
-                      ConfigWatcher watcher) {
-        this(endpoints, lb, environment, ports, watcher, QUIET_MILLIS);
+                      Optional<String> vaultKey, ConfigWatcher watcher) {
+        this(endpoints, lb, environment, ports, vaultKey, watcher, QUIET_MILLIS);
     }
 
     EtcdSource(List<String> endpoints, String lb, Map<String, String> environment, List<PortMapping> ports,
-               ConfigWatcher watcher, long quietMillis) {
+               Optional<String> vaultKey, ConfigWatcher watcher, long quietMillis) {
         this.endpoints = List.copyOf(endpoints);
         this.lb = lb;
         this.prefix = EtcdCalls.bytes(EtcdLayout.prefix(lb));
         this.environment = Map.copyOf(environment);
         this.ports = List.copyOf(ports);
         this.watcher = watcher;
+        this.vaultKey = vaultKey;
         this.quietMillis = quietMillis;
         this.client = EtcdCalls.client(endpoints);
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -100,7 +117,38 @@ public final class EtcdSource implements ConfigSource {
             }
             log.warn("{}", nothingUnder());
         }
-        return EtcdLayout.translate(lb, keys, environment, ports);
+        return translate(keys);
+    }
+
+    /** The subtree's configuration, with the secrets it maps read from the vault. */
+    private LbConfig translate(Map<String, String> keys) {
+        List<SecretRef> secrets = EtcdLayout.secrets(lb, keys);
+        if (secrets.isEmpty()) {
+            return EtcdLayout.translate(lb, keys, environment, ports);
+        }
+        Map<String, String> env = new HashMap<>(environment);
+        try {
+            env.putAll(VaultSecrets.environment(lb, secrets, vault()));
+        } catch (VaultException e) {
+            throw new ConfigException("cannot read the secrets of " + lb + " from the vault in etcd: "
+                    + e.getMessage(), e);
+        }
+        return EtcdLayout.translate(lb, keys, env, ports);
+    }
+
+    /**
+     * The vault in etcd, opened when first needed; a source that follows changes watches it from then on: a change of
+     * a secret reads the subtree again.
+     */
+    private SecretStore vault() {
+        if (vault == null) {
+            SecretStore store = new EtcdSecretStore(client, false, endpoints, vaultKey);
+            if (watcher != null) {
+                store.watch(names -> submit(() -> changed(watchNumber)));
+            }
+            vault = store;
+        }
+        return vault;
     }
 
     private String nothingUnder() {
@@ -208,9 +256,18 @@ public final class EtcdSource implements ConfigSource {
             return; // a retry is scheduled: it reads then
         }
         try {
-            watcher.offer(EtcdLayout.translate(lb, read(), environment, ports));
+            watcher.offer(translate(read()));
         } catch (RuntimeException e) {
             if (closed) {
+                return;
+            }
+            if (e.getCause() instanceof VaultException) {
+                // read again on the next change of the vault or the subtree, not every second: a wrong key stays
+                // wrong until someone acts
+                watcher.rejected(e.getMessage());
+                if (watch == null) {
+                    watchAfterRevision();
+                }
                 return;
             }
             if (e instanceof ConfigException) {
@@ -237,6 +294,9 @@ public final class EtcdSource implements ConfigSource {
         executor.awaitTermination(EtcdCalls.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (watch != null) {
             watch.close();
+        }
+        if (vault != null) {
+            vault.close();
         }
         client.close();
     }

@@ -35,21 +35,31 @@ public final class VaultSecrets {
             if (refs.isEmpty()) {
                 return s;
             }
-            List<SecretMapping> mappings = refs.stream().filter(r -> r.type().equals("env"))
-                    .map(r -> new SecretMapping(r.secret(), r.name())).toList();
-            SecretMapping.Resolved resolved = SecretMapping.resolve(mappings, store);
-            if (!resolved.missing().isEmpty()) {
-                log.warn("{}: secrets not in the vault: {} (write them with: kontena-lb vault write NAME VALUE)",
-                        s.name(), String.join(", ", resolved.missing()));
-            }
-            refs.stream().filter(r -> !r.type().equals("env")).map(SecretRef::type).distinct().forEach(t ->
-                    log.warn("{}: secrets of type '{}' are not supported; only type: env", s.name(), t));
             Map<String, String> env = new HashMap<>(s.environment());
-            env.putAll(resolved.environment());
+            env.putAll(environment(s.name(), refs, store));
             return new StackService(s.name(), s.image(), env, s.links(), s.ports(), s.upstreams(), s.secrets(),
                     s.healthCheck());
         }).toList();
         return new Stack(stack.name(), services);
+    }
+
+    /**
+     * The variables that {@code refs}, the mappings of service {@code subject}, make of the vault's secrets; a
+     * secret that is missing, and a type other than env, are logged and left out.
+     *
+     * @throws io.kontena.lb.vault.VaultException when the vault cannot be read
+     */
+    static Map<String, String> environment(String subject, List<SecretRef> refs, SecretStore store) {
+        List<SecretMapping> mappings = refs.stream().filter(r -> r.type().equals("env"))
+                .map(r -> new SecretMapping(r.secret(), r.name())).toList();
+        SecretMapping.Resolved resolved = SecretMapping.resolve(mappings, store);
+        if (!resolved.missing().isEmpty()) {
+            log.warn("{}: secrets not in the vault: {} (write them with: kontena-lb vault write NAME VALUE)",
+                    subject, String.join(", ", resolved.missing()));
+        }
+        refs.stream().filter(r -> !r.type().equals("env")).map(SecretRef::type).distinct().forEach(t ->
+                log.warn("{}: secrets of type '{}' are not supported; only type: env", subject, t));
+        return resolved.environment();
     }
 
     /** The mappings of {@code service} that the load balancer reads. */

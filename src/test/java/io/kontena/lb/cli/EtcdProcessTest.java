@@ -8,10 +8,16 @@ import io.kontena.lb.testing.EtcdServer;
 import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
+import io.kontena.lb.testing.TestCertificates;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -163,6 +169,73 @@ class EtcdProcessTest {
         }
     }
 
+    @Test
+    void aCertificateWrittenOnceToTheVaultInEtcdIsServedAndRenewedByEveryLoadBalancerOfTheFleet() throws Exception {
+        WhoAmI a = fixture.whoami("a");
+        byte[] bytes = new byte[32];
+        new SecureRandom().nextBytes(bytes);
+        Map<String, String> key = Map.of("KONTENA_LB_VAULT_KEY", Base64.getEncoder().encodeToString(bytes));
+        TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
+        try (EtcdServer etcd = EtcdServer.start(dir)) {
+            assertThat(command(key, "vault", "--etcd", etcd.url(), "write", "www_cert", www.bundle())).isEmpty();
+            Path file = dir.resolve("kontena.yml");
+            Files.writeString(file, stack("""
+                        secrets:
+                          - secret: www_cert
+                            name: SSL_CERTS
+                            type: env
+                      web:
+                        image: whoami
+                        environment:
+                          KONTENA_LB_VIRTUAL_HOSTS: www.example.com
+                        links: [internet_lb]
+                        upstreams: ["127.0.0.1:%d"]
+                    """.formatted(a.port())));
+            assertThat(command(key, "publish", "--stack", file.toString(), "--etcd", etcd.url()))
+                    .contains(SUBTREE + "secrets/: 1 key(s) written or removed");
+            assertThat(etcd.get(SUBTREE + "secrets/SSL_CERTS")).isEqualTo("www_cert");
+
+            List<Integer> ports = List.of(LbProcess.freePort(), LbProcess.freePort());
+            List<LbProcess> fleet = new ArrayList<>();
+            try {
+                for (int port : ports) {
+                    Map<String, String> env = new HashMap<>(key);
+                    env.putAll(Map.of("ETCD_NODE", etcd.url(), "KONTENA_STACK_NAME", "shop",
+                            "KONTENA_SERVICE_NAME", "internet_lb"));
+                    fleet.add(LbProcess.runWithoutStack(env, List.of(), "--publish", port + ":443",
+                            "--publish", LbProcess.freePort() + ":80"));
+                }
+                for (int i = 0; i < fleet.size(); i++) {
+                    fleet.get(i).awaitListening(ports.get(i));
+                    assertThat(TestCertificates.served(ports.get(i), "www.example.com")).isEqualTo(www.certificate());
+                }
+                TestCertificates.Issued renewed = TestCertificates.cert("www.example.com").build();
+                assertThat(command(key, "vault", "--etcd", etcd.url(), "update", "www_cert", renewed.bundle()))
+                        .isEmpty();
+                for (int port : ports) {
+                    await(() -> renewed.certificate().equals(TestCertificates.served(port, "www.example.com")));
+                }
+            } finally {
+                for (LbProcess lb : fleet) {
+                    lb.close();
+                }
+            }
+        }
+    }
+
+    /** The command in a process of its own with these variables, as an operator runs it; returns its output. */
+    private static String command(Map<String, String> environment, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", LbProcess.shippedClassPath(), "io.kontena.lb.cli.Main"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process p = builder.start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(output).isZero();
+        return output;
+    }
+
     /** {@code register} in a process of its own, with a lease of 2 s; returns once its key is written. */
     private Process register(EtcdServer etcd, String instance, WhoAmI upstream) throws Exception {
         Path log = dir.resolve(instance + ".log");
@@ -198,7 +271,7 @@ class EtcdProcessTest {
         assertThat(cli("validate", "--etcd", "https://127.0.0.1:1", "--lb", "lb").err())
                 .contains("https://127.0.0.1:1: TLS to etcd is not supported");
         assertThat(cli("validate", "--etcd", "http://127.0.0.1:1", "--lb", "lb", "--vault", "v.json").err())
-                .contains("--vault is for --stack");
+                .contains("--vault names a vault file, for --stack; with --etcd, secrets come from the vault in etcd");
         assertThat(cli("validate", "--etcd", "http://127.0.0.1:1", "--lb", "lb", "-p", "80:eighty").err())
                 .contains("--publish 80:eighty:");
     }

@@ -42,6 +42,16 @@ class VaultCommandTest {
     }
 
     @Test
+    void aPemValueGivenAsAnArgumentIsTheValueNotAnOption() {
+        String pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        assertThat(run("write", "www_cert", pem)).as(err.toString()).isZero();
+        assertThat(run("update", "www_cert", pem + "\n")).as(err.toString()).isZero();
+        run("read", "www_cert");
+        assertThat(out.toString()).isEqualTo(pem + "\n" + System.lineSeparator());
+        assertThat(run("write", "--nope", "x", "y")).isEqualTo(2); // a misspelt option is still no value
+    }
+
+    @Test
     void writeReadListUpdateRemove() {
         assertThat(run("write", "www_cert", "PEM DATA")).isZero();
         assertThat(run("write", "api_cert", "OTHER")).isZero();

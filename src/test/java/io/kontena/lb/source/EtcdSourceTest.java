@@ -11,6 +11,12 @@ import io.kontena.lb.testing.EtcdServer;
 import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
+import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.vault.EtcdSecretStore;
+import io.kontena.lb.vault.FileSecretStore;
+import io.kontena.lb.vault.SecretStore;
+import java.util.Base64;
+import java.util.Optional;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -31,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The etcd source against a real etcd server: reads, live changes, bad keys, etcd restarts, lost history. */
 class EtcdSourceTest {
     private static final String LB = "/kontena/haproxy/lb/";
+    private static final String VAULT_KEY = Base64.getEncoder().encodeToString(new byte[32]);
 
     @RegisterExtension
     final ProxyFixture lb = new ProxyFixture();
@@ -56,7 +63,8 @@ class EtcdSourceTest {
 
     private EtcdSource source(String lbName, ConfigWatcher watcher, long quietMillis) {
         return lb.closeAfter(new EtcdSource(etcd.endpoints(), lbName, Map.of(), List.of(PortMapping.parse("0:80"),
-                PortMapping.parse("0:5000")), watcher, quietMillis));
+                PortMapping.parse("0:5000"), PortMapping.parse("0:443")), Optional.of(VAULT_KEY), watcher,
+                quietMillis));
     }
 
     /** A new source's first configuration applied, and the watch started. */
@@ -274,10 +282,83 @@ class EtcdSourceTest {
     void anUnreachableEtcdAtStartIsOneClearError() throws Exception {
         int nobody = LbProcess.freePort();
         EtcdSource source = lb.closeAfter(new EtcdSource(List.of("http://127.0.0.1:" + nobody), "lb", Map.of(),
-                List.of(), null));
+                List.of(), Optional.empty(), null));
         assertThatThrownBy(source::load).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cannot read /kontena/haproxy/lb/ in etcd at http://127.0.0.1:" + nobody)
                 .hasMessageContaining("check that etcd runs there");
+    }
+
+    @Test
+    void theLoadBalancersCertificatesComeFromTheVaultInEtcdAndChangesThereApplyLive() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
+        try (EtcdSecretStore vault = vault(VAULT_KEY)) {
+            vault.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
+            etcd.putAll(web("/", a));
+            etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
+            ConfigWatcher watcher = serve("lb");
+            int port = lb.runtime().httpsPort();
+            assertThat(TestCertificates.served(port, "www.example.com")).isEqualTo(www.certificate());
+
+            TestCertificates.Issued renewed = TestCertificates.cert("www.example.com").build();
+            vault.write("www_cert", renewed.bundle(), SecretStore.WriteMode.REPLACE); // rotated in the vault
+            await(() -> renewed.certificate().equals(TestCertificates.served(port, "www.example.com")));
+
+            TestCertificates.Issued api = TestCertificates.cert("api.example.com").build();
+            vault.write("api_cert", api.bundle(), SecretStore.WriteMode.CREATE);
+            etcd.put(LB + "secrets/SSL_CERTS", "www_cert, api_cert"); // one more mapped
+            await(() -> api.certificate().equals(TestCertificates.served(port, "api.example.com")));
+            assertThat(TestCertificates.served(port, "www.example.com")).isEqualTo(renewed.certificate());
+            assertThat(watcher.problems()).isEmpty();
+
+            etcd.put(LB + "secrets/SSL_CERTS", "www_cert,bad name"); // a bad mapping: rejected, the last good serves
+            await(() -> !watcher.problems().isEmpty());
+            assertThat(watcher.problems()).singleElement().satisfies(p -> assertThat(p.toString())
+                    .contains(LB + "secrets/SSL_CERTS", "'bad name' is not a secret's name"));
+            assertThat(TestCertificates.served(port, "api.example.com")).isEqualTo(api.certificate());
+        }
+    }
+
+    @Test
+    void aVaultThatCannotBeReadRejectsTheChangeAndTheLastGoodCertificateKeepsServing() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
+        try (EtcdSecretStore vault = vault(VAULT_KEY)) {
+            vault.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
+            etcd.putAll(web("/", a));
+            etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
+            ConfigWatcher watcher = serve("lb");
+            int port = lb.runtime().httpsPort();
+
+            // the vault written again under another key: this load balancer's no longer opens it
+            etcd.deletePrefix(EtcdSecretStore.ROOT);
+            try (EtcdSecretStore other = vault(Base64.getEncoder().encodeToString(new byte[] {
+                    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+                    28, 29, 30, 31, 32}))) {
+                other.write("www_cert", TestCertificates.cert("www.example.com").build().bundle(),
+                        SecretStore.WriteMode.CREATE);
+            }
+            await(() -> !watcher.problems().isEmpty());
+            assertThat(watcher.problems()).singleElement().satisfies(p -> assertThat(p.toString())
+                    .contains("cannot read the secrets of lb from the vault in etcd", "vault key does not match")
+                    .doesNotContain("BEGIN"));
+            assertThat(TestCertificates.served(port, "www.example.com")).isEqualTo(www.certificate());
+            assertThat(RawHttp.get(lb.httpPort(), "x", "/").instance()).isEqualTo("a");
+        }
+    }
+
+    @Test
+    void aMappingWithoutAVaultKeyIsOneClearErrorAtStart() throws Exception {
+        etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
+        EtcdSource source = lb.closeAfter(new EtcdSource(etcd.endpoints(), "lb", Map.of(), List.of(),
+                Optional.empty(), null));
+        assertThatThrownBy(source::load).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cannot read the secrets of lb from the vault in etcd")
+                .hasMessageContaining("needs its key in KONTENA_LB_VAULT_KEY");
+    }
+
+    private EtcdSecretStore vault(String base64Key) {
+        return EtcdSecretStore.open(etcd.endpoints(), Map.of(FileSecretStore.KEY_VARIABLE, base64Key));
     }
 
     private static Set<String> instancesAnswering(int port, String path) throws Exception {

@@ -30,6 +30,9 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /** Certificates made at test time: self-signed, or issued by a test CA, with the names and key kind asked for. */
 public final class TestCertificates {
@@ -180,6 +183,19 @@ public final class TestCertificates {
 
         public String bundle() {
             return bundle(KeyForm.TRADITIONAL);
+        }
+    }
+
+    /** The certificate a TLS server on loopback presents for a name, or null when none is (yet). */
+    public static X509Certificate served(int port, String sni) {
+        try (SSLSocket socket = (SSLSocket) TrustAll.context().getSocketFactory().createSocket("127.0.0.1", port)) {
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(List.of(new SNIHostName(sni)));
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -1,4 +1,4 @@
-package io.kontena.lb.source;
+package io.kontena.lb.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
