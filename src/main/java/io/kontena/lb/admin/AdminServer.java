@@ -27,17 +27,23 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The admin API: {@code GET /api/config} (the applied configuration, its generation and what was rejected)
- * and {@code GET /api/health} (200 while serving). It has its own event loop, so it answers even when the
- * data plane is saturated.
+ * The admin API: {@code GET /api/config} (the applied configuration, its generation and what was rejected),
+ * {@code GET /metrics}, {@code GET /} (the statistics page, {@link StatsPage}) and {@code GET /api/health} (200 while
+ * serving). When the load balancer has a STATS_PASSWORD, all but the health check ask for user {@value #USER} and
+ * that password, as Kontena's statistics page did. It has its own event loop, so it answers even when the data plane
+ * is saturated.
  */
 public final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final String USER = "stats";
 
     private final EventLoopGroup loop;
     private final Channel channel;
@@ -49,10 +55,12 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * @param view      the current state, built on each request
+     * @param password  the statistics password of the configuration in place, if it has one
      * @param inherited sockets handed over by a previous process; the one bound to host:port is served on
      */
     public static AdminServer start(String host, int port, Supplier<Map<String, Object>> view,
-                                    Supplier<String> metrics, InheritedSockets inherited) {
+                                    Supplier<String> metrics, Supplier<Optional<String>> password,
+                                    InheritedSockets inherited) {
         EventLoopGroup loop = Transport.eventLoops(1, "admin");
         try {
             ServerBootstrap b = new ServerBootstrap().group(loop)
@@ -60,7 +68,7 @@ public final class AdminServer implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel c) {
                             c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                    new Handler(view, metrics));
+                                    new Handler(view, metrics, password));
                         }
                     });
             return new AdminServer(loop, inherited.bind(b, new InetSocketAddress(host, port)));
@@ -88,37 +96,58 @@ public final class AdminServer implements AutoCloseable {
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<Map<String, Object>> view;
         private final Supplier<String> metrics;
+        private final Supplier<Optional<String>> password;
 
-        Handler(Supplier<Map<String, Object>> view, Supplier<String> metrics) {
+        Handler(Supplier<Map<String, Object>> view, Supplier<String> metrics, Supplier<Optional<String>> password) {
             this.view = view;
             this.metrics = metrics;
+            this.password = password;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
             String path = new QueryStringDecoder(req.uri()).path();
             FullHttpResponse res;
-            if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+            Optional<String> wanted = path.equals("/api/health") ? Optional.empty() : password.get();
+            if (wanted.isPresent() && !authorized(req, wanted.get())) {
+                res = json(HttpResponseStatus.UNAUTHORIZED, Map.of("error", "user " + USER
+                        + " and the load balancer's STATS_PASSWORD are asked for"));
+                res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"kontena-lb\", charset=\"UTF-8\"");
+            } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 res = json(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "only GET is supported"));
+            } else if (path.equals("/")) {
+                res = text(StatsPage.html(view.get()), "text/html; charset=utf-8");
             } else if (path.equals("/api/config")) {
                 res = json(HttpResponseStatus.OK, view.get());
             } else if (path.equals("/api/health")) {
                 res = json(HttpResponseStatus.OK, Map.of("status", "serving"));
             } else if (path.equals("/metrics")) {
-                byte[] text = metrics.get().getBytes(StandardCharsets.UTF_8);
-                res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                        Unpooled.wrappedBuffer(text));
-                res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                        .set(HttpHeaderNames.CONTENT_LENGTH, text.length);
+                res = text(metrics.get(), "text/plain; version=0.0.4; charset=utf-8");
             } else {
                 res = json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no such resource: " + path
-                        + "; try /api/config, /api/health or /metrics"));
+                        + "; try / (the statistics page), /api/config, /api/health or /metrics"));
             }
             if (HttpUtil.isKeepAlive(req)) {
                 ctx.writeAndFlush(res);
             } else {
                 ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
             }
+        }
+
+        /** Whether the request carries user stats and this password (compared in constant time). */
+        private static boolean authorized(FullHttpRequest req, String password) {
+            String given = req.headers().get(HttpHeaderNames.AUTHORIZATION, "");
+            byte[] expected = ("Basic " + Base64.getEncoder().encodeToString((USER + ":" + password)
+                    .getBytes(StandardCharsets.UTF_8))).getBytes(StandardCharsets.UTF_8);
+            return MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static FullHttpResponse text(String body, String contentType) {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(bytes));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            return res;
         }
 
         private static FullHttpResponse json(HttpResponseStatus status, Object body) throws Exception {

@@ -97,10 +97,13 @@ final class RunCommand implements Callable<Integer> {
                     () -> ConfigView.of(watcher.generation(), watcher.applied(), watcher.problems(),
                             runtime.boundPorts(), runtime.upstreamStates()),
                     () -> Metrics.text(watcher.generation(), watcher.problems().size(), runtime.openConnections(),
-                            runtime.upstreamStates()), inherited);
+                            runtime.upstreamStates()), () -> watcher.applied().frontend().statsPassword(), inherited);
             if (admin != null) {
                 started.add(0, admin);
-                log.info("admin API on {}:{}", options.adminHost(), admin.port());
+                log.info("admin API and statistics page on {}:{}", options.adminHost(), admin.port());
+            } else if (first.frontend().statsPassword().isPresent()) {
+                log.warn("STATS_PASSWORD is set, but the statistics page is served with the admin API: add --admin "
+                        + "PORT (--admin 1000 where Kontena's was)");
             }
             handoverSocket = handover.socket == null ? null : HandoverSocket.start(handover.socket, handover.from,
                     use -> runtime.withListeningSockets(fds -> {

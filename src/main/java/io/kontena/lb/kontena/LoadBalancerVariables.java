@@ -1,6 +1,7 @@
 package io.kontena.lb.kontena;
 
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -34,12 +35,21 @@ public final class LoadBalancerVariables {
         return lb.environment().containsKey(ACCEPT_PROXY);
     }
 
-    static void check(StackService lb, Problems problems) {
-        if (lb.environment().containsKey(STATS_PASSWORD)) {
-            problems.add(lb.name(), STATS_PASSWORD, "(not shown)", "the statistics page (port 1000) is not served; "
-                    + "the admin API (run --admin) gives each service's upstreams with their state, open connections, "
-                    + "requests and failures as JSON, GET /api/config");
+    /**
+     * STATS_PASSWORD: the password of user stats for the statistics page, which the admin API serves ({@code run
+     * --admin}; Kontena's was on port 1000). Kontena's default, "secret", is not kept: no password, no login asked.
+     */
+    static Optional<String> statsPassword(StackService lb, Problems problems) {
+        String password = lb.environment().get(STATS_PASSWORD);
+        if (password != null && password.isBlank()) {
+            problems.add(lb.name(), STATS_PASSWORD, "", "empty: give the password that the statistics page and the "
+                    + "admin API ask for (user stats), or remove the variable");
+            return Optional.empty();
         }
+        return Optional.ofNullable(password);
+    }
+
+    static void check(StackService lb, Problems problems) {
         lb.environment().forEach((name, value) -> {
             String upper = name.toUpperCase(Locale.ROOT);
             if (!upper.startsWith(PREFIX) || SERVED.contains(name)) {

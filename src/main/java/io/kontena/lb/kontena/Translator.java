@@ -157,8 +157,9 @@ public final class Translator {
             }
         }
         LoadBalancerVariables.check(lb, problems);
-        Map<String, String> answers = LocalAnswers.read(lb, problems);
-        boolean httpNeeded = !http.isEmpty() || !answers.isEmpty() || ports.publishes(PortClaims.HTTP);
+        Frontend frontend = new Frontend(LocalAnswers.read(lb, problems), LoadBalancerVariables.acceptsProxy(lb),
+                LoadBalancerVariables.statsPassword(lb, problems));
+        boolean httpNeeded = !http.isEmpty() || !frontend.answers().isEmpty() || ports.publishes(PortClaims.HTTP);
         for (Problem p : certificates.problems()) {
             problems.add(p.subject(), p.key(), p.value(), p.message());
         }
@@ -166,8 +167,7 @@ public final class Translator {
                 new Https(ports.listenPort(PortClaims.HTTPS), certificates.certificates(), certificates.settings(),
                         certificates.warnings()));
         return new LbConfig(httpNeeded ? Optional.of(ports.listenPort(PortClaims.HTTP)) : Optional.empty(),
-                http, tcp, problems.list(), https,
-                new Frontend(answers, LoadBalancerVariables.acceptsProxy(lb)));
+                http, tcp, problems.list(), https, frontend);
     }
 
     private void balanced(StackService service, int problemsBefore) {

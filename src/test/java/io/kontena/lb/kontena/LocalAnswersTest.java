@@ -32,10 +32,14 @@ class LocalAnswersTest {
     }
 
     @Test
-    void aStatsPasswordSaysThatThereIsNoStatisticsPageAndWhereTheFiguresAre() {
-        assertThat(translate("STATS_PASSWORD: s3cret").problems()).singleElement().asString()
-                .contains("lb: STATS_PASSWORD=(not shown): the statistics page (port 1000) is not served", "--admin")
-                .doesNotContain("s3cret");
+    void aStatsPasswordIsWhatTheStatisticsPageAsksForAndNeverShown() {
+        LbConfig config = translate("STATS_PASSWORD: s3cret");
+        assertThat(config.problems()).isEmpty();
+        assertThat(config.frontend().statsPassword()).contains("s3cret");
+        assertThat(config.toString()).doesNotContain("s3cret");
+        assertThat(translate("STATS_PASSWORD: \"\"").problems()).singleElement().asString()
+                .contains("lb: STATS_PASSWORD: empty");
+        assertThat(translate("KONTENA_LB_HEALTH_URI: /healthz").frontend().statsPassword()).isEmpty();
     }
 
     @Test

@@ -23,7 +23,8 @@ class LocalAnswersProxyTest {
         WhoAmI web = lb.whoami("web-1");
         lb.apply(new LbConfig(Optional.of(0), List.of(ProxyFixture.http("web", List.of(), List.of("/"), web)),
                 List.of(), List.of(), Optional.empty(),
-                new Frontend(Map.of("/healthz", "OK\n", "/.well-known/acme-challenge/tok", "tok.thumb"), false)));
+                new Frontend(Map.of("/healthz", "OK\n", "/.well-known/acme-challenge/tok", "tok.thumb"), false,
+                        Optional.empty())));
         int port = lb.httpPort();
         RawHttp.Response health = RawHttp.get(port, "anything.example", "/healthz?probe=1");
         assertThat(health.status()).isEqualTo(200);

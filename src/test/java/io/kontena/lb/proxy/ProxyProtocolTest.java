@@ -33,7 +33,7 @@ class ProxyProtocolTest {
     private void serve(boolean acceptProxy, WhoAmI web) {
         lb.apply(new LbConfig(Optional.of(0), List.of(ProxyFixture.http("web", List.of(), List.of("/"), web)),
                 List.of(ProxyFixture.tcp("db", Balance.SOURCE, List.of(ProxyFixture.at(web)))), List.of(),
-                Optional.empty(), new Frontend(Map.of(), acceptProxy)));
+                Optional.empty(), new Frontend(Map.of(), acceptProxy, Optional.empty())));
     }
 
     /** A v2 header: PROXY over TCP/IPv4 (LOCAL when {@code local}), from 198.51.100.9:40000 to 10.0.0.1:80. */
@@ -82,7 +82,7 @@ class ProxyProtocolTest {
         WhoAmI web = lb.whoami("web-1");
         lb.serveHttps(TlsSettings.DEFAULTS, List.of(TestCertificates.cert("www.example.com").build()),
                 List.of(ProxyFixture.http("web", List.of(), List.of("/"), web)), List.of(),
-                new Frontend(Map.of(), true));
+                new Frontend(Map.of(), true, Optional.empty()));
         try (Socket plain = new Socket("127.0.0.1", lb.httpsPort())) {
             plain.getOutputStream().write("PROXY TCP4 203.0.113.7 10.0.0.1 56324 443\r\n"
                     .getBytes(StandardCharsets.US_ASCII));

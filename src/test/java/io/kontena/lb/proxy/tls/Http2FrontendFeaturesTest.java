@@ -43,7 +43,7 @@ class Http2FrontendFeaturesTest {
                 Optional.empty(), Optional.of(new BasicAuth(List.of(new BasicAuth.User("u", "p", false)))),
                 Optional.of(StickyCookie.DEFAULT));
         lb.serveHttps(TlsSettings.DEFAULTS, List.of(CERTIFICATE), List.of(web), List.of(),
-                new Frontend(Map.of("/healthz", "OK\n"), false));
+                new Frontend(Map.of("/healthz", "OK\n"), false, Optional.empty()));
         String authorization = "Basic " + Base64.getEncoder().encodeToString("u:p".getBytes(StandardCharsets.UTF_8));
         try (H2Client client = new H2Client(lb.httpsPort(), "www.example.com")) {
             assertThat(client.get("www.example.com", "/healthz").text()).isEqualTo("OK\n");
