@@ -13,6 +13,7 @@ import io.kontena.lb.config.Problem;
 import io.kontena.lb.kontena.EtcdLayout;
 import io.kontena.lb.kontena.Stack;
 import io.kontena.lb.kontena.Translator;
+import io.kontena.lb.source.VaultSecrets;
 import io.kontena.lb.etcd.EtcdCalls;
 import io.kontena.lb.vault.EtcdSecretStore;
 import io.kontena.lb.vault.FileSecretStore;
@@ -61,9 +62,12 @@ final class PublishCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<String> endpoints = SourceOptions.etcdUrls(etcd, spec);
         // its certificates decide whether TLS services are valid
-        Stack read = SourceOptions.readStack(stack, () -> EtcdSecretStore.open(endpoints, System.getenv()));
+        VaultSecrets.Resolved resolved = SourceOptions.readStack(stack,
+                () -> EtcdSecretStore.open(endpoints, System.getenv()));
+        Stack read = resolved.stack();
         // as the load balancers read it: a service's instances may all register themselves, none listed here
-        LbConfig config = Translator.translateRegistered(read, Optional.ofNullable(lb));
+        LbConfig config = Translator.translateRegistered(read, Optional.ofNullable(lb))
+                .withProblems(resolved.problems());
         String lbService = lb != null ? lb.substring(lb.lastIndexOf('/') + 1) : Translator.loadBalancers(read).get(0);
         String lbName = EtcdLayout.lbName(read, lbService);
         String prefix = EtcdLayout.prefix(lbName);

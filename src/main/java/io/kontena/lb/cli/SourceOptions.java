@@ -1,14 +1,13 @@
 package io.kontena.lb.cli;
 
 import io.kontena.lb.config.LbConfig;
-import io.kontena.lb.kontena.CertificateBundles;
 import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
+import io.kontena.lb.kontena.LoadBalancerVariables;
 import io.kontena.lb.kontena.PortMapping;
 import io.kontena.lb.kontena.Stack;
 import io.kontena.lb.kontena.StackFile;
 import io.kontena.lb.kontena.Translator;
-import io.kontena.lb.proxy.Transport;
 import io.kontena.lb.source.ConfigSource;
 import io.kontena.lb.source.ConfigWatcher;
 import io.kontena.lb.source.EtcdSource;
@@ -24,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -38,12 +36,6 @@ import picocli.CommandLine.Spec;
 final class SourceOptions {
     /** The etcd address Kontena gave a load balancer container. */
     static final String ETCD_VARIABLE = "ETCD_NODE";
-    /**
-     * Variables of this process rather than of the load balancer service, though they share its prefixes: its own,
-     * and OpenSSL's paths to trusted certificates, which many environments set.
-     */
-    private static final Set<String> PROCESS_VARIABLES = Set.of(Transport.VARIABLE, FileSecretStore.PATH_VARIABLE,
-            FileSecretStore.KEY_VARIABLE, "SSL_CERT_FILE", "SSL_CERT_DIR");
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
@@ -101,7 +93,8 @@ final class SourceOptions {
             }
         }
         checkStackOnly();
-        return Translator.translate(readStack(stack, () -> openVault(vault)), Optional.ofNullable(lb));
+        VaultSecrets.Resolved read = readStack(stack, () -> openVault(vault));
+        return Translator.translate(read.stack(), Optional.ofNullable(lb)).withProblems(read.problems());
     }
 
     /** The key of the vault in etcd, as this process has it. */
@@ -113,10 +106,10 @@ final class SourceOptions {
      * Reads a stack file with its secrets: entries resolved from the vault that its load balancers use, so that the
      * certificates are theirs.
      */
-    static Stack readStack(Path stack, Supplier<SecretStore> vault) {
+    static VaultSecrets.Resolved readStack(Path stack, Supplier<SecretStore> vault) {
         Stack read = StackFile.read(stack);
         if (!VaultSecrets.needed(read)) {
-            return read;
+            return new VaultSecrets.Resolved(read, List.of());
         }
         try (SecretStore secrets = vault.get()) {
             return VaultSecrets.resolve(read, secrets);
@@ -218,15 +211,12 @@ final class SourceOptions {
 
     /**
      * The settings of the load balancer service, from the environment of this process as Kontena set it for the
-     * container: its certificates, ACME challenges and KONTENA_LB_* variables, but not the variables of this process
-     * itself.
+     * container ({@link LoadBalancerVariables#isSetting}).
      */
     static Map<String, String> lbEnvironment(Map<String, String> env) {
         Map<String, String> lb = new LinkedHashMap<>();
         env.forEach((name, value) -> {
-            if ((name.startsWith(CertificateBundles.SSL_CERT_PREFIX) || name.equals(CertificateBundles.SSL_CERTS)
-                    || name.startsWith("KONTENA_LB_") || name.startsWith("ACME_CHALLENGE_"))
-                    && !PROCESS_VARIABLES.contains(name)) {
+            if (LoadBalancerVariables.isSetting(name)) {
                 lb.put(name, value);
             }
         });

@@ -13,6 +13,8 @@ public final class LoadBalancerVariables {
     private static final String PREFIX = ServiceVariables.PREFIX;
     static final String ACCEPT_PROXY = PREFIX + "ACCEPT_PROXY";
     private static final String STATS_PASSWORD = "STATS_PASSWORD";
+    private static final Set<String> PROCESS_VARIABLES = Set.of(PREFIX + "TRANSPORT", PREFIX + "VAULT",
+            PREFIX + "VAULT_KEY", "SSL_CERT_FILE", "SSL_CERT_DIR");
     private static final Set<String> SERVED = Set.of(
             CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2,
             LocalAnswers.HEALTH_URI, ACCEPT_PROXY, CustomSettings.VARIABLE);
@@ -23,11 +25,14 @@ public final class LoadBalancerVariables {
 
     /**
      * Whether a variable is a setting of the load balancer service, which it reads from its environment: its
-     * certificates, ACME challenges and KONTENA_LB_* variables.
+     * certificates, ACME challenges, statistics password and KONTENA_LB_* variables, but not the variables of the
+     * process that shares their prefixes: its transport, its vault file and key (proxy.Transport,
+     * vault.FileSecretStore), and OpenSSL's paths to trusted certificates, which many environments set.
      */
     public static boolean isSetting(String name) {
-        return name.equals(CertificateBundles.SSL_CERTS) || name.startsWith(CertificateBundles.SSL_CERT_PREFIX)
-                || name.startsWith(PREFIX) || name.startsWith(LocalAnswers.ACME_PREFIX);
+        return (name.equals(CertificateBundles.SSL_CERTS) || name.startsWith(CertificateBundles.SSL_CERT_PREFIX)
+                || name.startsWith(PREFIX) || name.startsWith(LocalAnswers.ACME_PREFIX) || name.equals(STATS_PASSWORD))
+                && !PROCESS_VARIABLES.contains(name);
     }
 
     /** KONTENA_LB_ACCEPT_PROXY with any value: every listener expects the PROXY protocol. */

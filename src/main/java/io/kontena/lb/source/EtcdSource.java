@@ -7,6 +7,7 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.kontena.lb.config.LbConfig;
+import io.kontena.lb.config.Problem;
 import io.kontena.lb.etcd.EtcdCalls;
 import io.kontena.lb.kontena.ConfigException;
 import io.kontena.lb.kontena.EtcdLayout;
@@ -16,6 +17,7 @@ import io.kontena.lb.vault.EtcdSecretStore;
 import io.kontena.lb.vault.SecretStore;
 import io.kontena.lb.vault.VaultException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +64,8 @@ public final class EtcdSource implements ConfigSource {
     private Watch.Watcher watch;
     /** Opened when the subtree first maps a secret. */
     private SecretStore vault;
+    /** Set on the executor by {@link #start}: from then on, changes are followed. */
+    private boolean started;
     /** Counts the watches made, so that the callbacks of one that was replaced are told apart and ignored. */
     private long watchNumber;
     /** The revision of the last read; a new watch starts after it. */
@@ -127,28 +131,34 @@ public final class EtcdSource implements ConfigSource {
             return EtcdLayout.translate(lb, keys, environment, ports);
         }
         Map<String, String> env = new HashMap<>(environment);
+        List<Problem> missing = new ArrayList<>();
         try {
-            env.putAll(VaultSecrets.environment(lb, secrets, vault()));
+            env.putAll(VaultSecrets.environment(lb, secrets, vault(), missing));
         } catch (VaultException e) {
-            throw new ConfigException("cannot read the secrets of " + lb + " from the vault in etcd: "
-                    + e.getMessage(), e);
+            String message = "cannot read the secrets of " + lb + " from the vault in etcd: " + e.getMessage();
+            // etcd that did not answer is tried again as any read is; a vault that cannot be opened waits for a change
+            throw e.getCause() instanceof ConfigException unreachable ? new ConfigException(message, unreachable)
+                    : new ConfigException(message, e);
         }
-        return EtcdLayout.translate(lb, keys, env, ports);
+        return EtcdLayout.translate(lb, keys, env, ports).withProblems(missing);
     }
 
     /**
-     * The vault in etcd, opened when first needed; a source that follows changes watches it from then on: a change of
-     * a secret reads the subtree again.
+     * The vault in etcd, opened when first needed; once the source is started, it is watched: a change of a secret
+     * reads the subtree again.
      */
     private SecretStore vault() {
         if (vault == null) {
-            SecretStore store = new EtcdSecretStore(client, false, endpoints, vaultKey);
-            if (watcher != null) {
-                store.watch(names -> submit(() -> changed(watchNumber)));
+            vault = new EtcdSecretStore(client, false, endpoints, vaultKey);
+            if (started) {
+                watchVault();
             }
-            vault = store;
         }
         return vault;
+    }
+
+    private void watchVault() {
+        vault.watch(names -> submit(() -> changed(watchNumber)));
     }
 
     private String nothingUnder() {
@@ -163,7 +173,14 @@ public final class EtcdSource implements ConfigSource {
 
     @Override
     public void start() {
-        submit(this::watchAfterRevision);
+        submit(() -> {
+            started = true;
+            watchAfterRevision();
+            if (vault != null) {
+                watchVault();
+                changed(watchNumber); // a secret written since the first read
+            }
+        });
     }
 
     @Override

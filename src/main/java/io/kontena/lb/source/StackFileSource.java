@@ -102,16 +102,17 @@ public final class StackFileSource implements ConfigSource {
 
     private LbConfig translate(byte[] bytes) {
         Stack stack = StackFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
-        if (VaultSecrets.needed(stack)) {
-            try {
-                stack = VaultSecrets.resolve(stack, vault());
-            } catch (VaultException e) {
-                // as a file that does not parse: the last good configuration keeps serving, the operator is told
-                throw new ConfigException("cannot read the secrets of " + file + " from the vault: " + e.getMessage(),
-                        e);
-            }
+        if (!VaultSecrets.needed(stack)) {
+            return Translator.translate(stack, lbName);
         }
-        return Translator.translate(stack, lbName);
+        VaultSecrets.Resolved resolved;
+        try {
+            resolved = VaultSecrets.resolve(stack, vault());
+        } catch (VaultException e) {
+            // as a file that does not parse: the last good configuration keeps serving, the operator is told
+            throw new ConfigException("cannot read the secrets of " + file + " from the vault: " + e.getMessage(), e);
+        }
+        return Translator.translate(resolved.stack(), lbName).withProblems(resolved.problems());
     }
 
     /** Opened when the file first maps a secret; a change of a secret then reads the file again. */

@@ -1,11 +1,13 @@
 package io.kontena.lb.source;
 
+import io.kontena.lb.config.Problem;
 import io.kontena.lb.kontena.SecretRef;
 import io.kontena.lb.kontena.Stack;
 import io.kontena.lb.kontena.StackService;
 import io.kontena.lb.kontena.Translator;
 import io.kontena.lb.vault.SecretMapping;
 import io.kontena.lb.vault.SecretStore;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +19,10 @@ import org.slf4j.LoggerFactory;
  * orchestrator did: several secrets mapped to one name (SSL_CERTS) are joined. Read are the mappings of load
  * balancer services, and those of other services to KONTENA_LB_* names (KONTENA_LB_BASIC_AUTH_SECRETS, typically);
  * the application's own secrets are no business of the load balancer, and are left alone.
+ *
+ * <p>A mapped secret that is not in the vault is a problem of its service, never a variable left shorter in silence:
+ * a balanced service is then left out (its last good version keeps serving: a service whose users are missing must
+ * not be served without them), and the load balancer's certificates of that variable keep serving as they were.
  */
 public final class VaultSecrets {
     private static final Logger log = LoggerFactory.getLogger(VaultSecrets.class);
@@ -25,37 +31,54 @@ public final class VaultSecrets {
     private VaultSecrets() {
     }
 
+    /** A stack with its secrets in place, and what could not be put there. */
+    public record Resolved(Stack stack, List<Problem> problems) {
+        public Resolved {
+            problems = List.copyOf(problems);
+        }
+    }
+
     public static boolean needed(Stack stack) {
         return stack.services().stream().anyMatch(s -> !read(s).isEmpty());
     }
 
-    public static Stack resolve(Stack stack, SecretStore store) {
-        List<StackService> services = stack.services().stream().map(s -> {
+    /** @throws io.kontena.lb.vault.VaultException when the vault cannot be read */
+    public static Resolved resolve(Stack stack, SecretStore store) {
+        List<Problem> problems = new ArrayList<>();
+        List<StackService> services = new ArrayList<>();
+        for (StackService s : stack.services()) {
             List<SecretRef> refs = read(s);
             if (refs.isEmpty()) {
-                return s;
+                services.add(s);
+                continue;
             }
+            int before = problems.size();
             Map<String, String> env = new HashMap<>(s.environment());
-            env.putAll(environment(s.name(), refs, store));
-            return new StackService(s.name(), s.image(), env, s.links(), s.ports(), s.upstreams(), s.secrets(),
-                    s.healthCheck());
-        }).toList();
-        return new Stack(stack.name(), services);
+            env.putAll(environment(s.name(), refs, store, problems));
+            if (problems.size() == before || Translator.isLoadBalancer(s)) {
+                services.add(new StackService(s.name(), s.image(), env, s.links(), s.ports(), s.upstreams(),
+                        s.secrets(), s.healthCheck()));
+            }
+        }
+        return new Resolved(new Stack(stack.name(), services), problems);
     }
 
     /**
-     * The variables that {@code refs}, the mappings of service {@code subject}, make of the vault's secrets; a
-     * secret that is missing, and a type other than env, are logged and left out.
+     * The variables that {@code refs}, the mappings of service {@code subject}, make of the vault's secrets. A secret
+     * that is missing is a problem added to {@code problems}, keyed by its variable; a type other than env is logged.
      *
      * @throws io.kontena.lb.vault.VaultException when the vault cannot be read
      */
-    static Map<String, String> environment(String subject, List<SecretRef> refs, SecretStore store) {
+    static Map<String, String> environment(String subject, List<SecretRef> refs, SecretStore store,
+                                           List<Problem> problems) {
         List<SecretMapping> mappings = refs.stream().filter(r -> r.type().equals("env"))
                 .map(r -> new SecretMapping(r.secret(), r.name())).toList();
         SecretMapping.Resolved resolved = SecretMapping.resolve(mappings, store);
-        if (!resolved.missing().isEmpty()) {
-            log.warn("{}: secrets not in the vault: {} (write them with: kontena-lb vault write NAME VALUE)",
-                    subject, String.join(", ", resolved.missing()));
+        for (SecretMapping m : mappings) {
+            if (resolved.missing().contains(m.secret())) {
+                problems.add(new Problem(subject, m.name(), m.secret(), "secret '" + m.secret() + "' is not in "
+                        + "the vault; write it with: kontena-lb vault write " + m.secret() + " VALUE"));
+            }
         }
         refs.stream().filter(r -> !r.type().equals("env")).map(SecretRef::type).distinct().forEach(t ->
                 log.warn("{}: secrets of type '{}' are not supported; only type: env", subject, t));

@@ -17,7 +17,6 @@ import io.etcd.jetcd.watch.WatchEvent;
 import io.kontena.lb.etcd.EtcdCalls;
 import io.kontena.lb.kontena.ConfigException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +90,8 @@ public final class EtcdSecretStore implements SecretStore {
     @Override
     public Optional<String> read(String name) {
         SecretNames.check(name);
-        return Optional.ofNullable(readAll().get(name));
+        String sealed = sealed().get(name);
+        return sealed == null ? Optional.empty() : Optional.of(open(name, sealed));
     }
 
     /** Reads the vault whole, at one revision, with its key check. */
@@ -200,7 +200,7 @@ public final class EtcdSecretStore implements SecretStore {
             return;
         }
         if (afterFailure) {
-            tell(number, Set.of());
+            onWatchExecutor(() -> tell(number, Set.of()));
         }
     }
 

@@ -48,7 +48,8 @@ class VaultCommandTest {
         assertThat(run("update", "www_cert", pem + "\n")).as(err.toString()).isZero();
         run("read", "www_cert");
         assertThat(out.toString()).isEqualTo(pem + "\n" + System.lineSeparator());
-        assertThat(run("write", "--nope", "x", "y")).isEqualTo(2); // a misspelt option is still no value
+        assertThat(run("write", "--nope", "x")).isEqualTo(2); // a misspelt option is no secret's name either
+        assertThat(err.toString()).contains("'--nope' is not a valid secret name");
     }
 
     @Test

@@ -338,12 +338,30 @@ class EtcdSourceTest {
                 other.write("www_cert", TestCertificates.cert("www.example.com").build().bundle(),
                         SecretStore.WriteMode.CREATE);
             }
-            await(() -> !watcher.problems().isEmpty());
+            await(() -> watcher.problems().toString().contains("vault key does not match"));
             assertThat(watcher.problems()).singleElement().satisfies(p -> assertThat(p.toString())
                     .contains("cannot read the secrets of lb from the vault in etcd", "vault key does not match")
                     .doesNotContain("BEGIN"));
             assertThat(TestCertificates.served(port, "www.example.com")).isEqualTo(www.certificate());
             assertThat(RawHttp.get(lb.httpPort(), "x", "/").instance()).isEqualTo("a");
+        }
+    }
+
+    @Test
+    void aSecretRemovedFromTheVaultIsAProblemAndItsCertificateKeepsServing() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
+        try (EtcdSecretStore vault = vault(VAULT_KEY)) {
+            vault.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
+            etcd.putAll(web("/", a));
+            etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
+            ConfigWatcher watcher = serve("lb");
+            vault.remove("www_cert");
+            await(() -> !watcher.problems().isEmpty());
+            assertThat(watcher.problems()).map(Problem::toString).anySatisfy(p -> assertThat(p)
+                    .contains("lb: SSL_CERTS=www_cert: secret 'www_cert' is not in the vault"));
+            assertThat(TestCertificates.served(lb.runtime().httpsPort(), "www.example.com"))
+                    .isEqualTo(www.certificate());
         }
     }
 

@@ -55,11 +55,36 @@ class VaultSecretsTest {
     }
 
     @Test
+    void aServiceWhoseUsersAreMissingFromTheVaultIsRejectedNotServedWithoutThem() throws Exception {
+        try (FileSecretStore store = vault()) {
+            store.write("web_users", "user alice insecure-password wonderland", SecretStore.WriteMode.CREATE);
+            Path file = stack(lb.whoami("web-1"));
+            ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+            try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher, () -> store)) {
+                assertThat(watcher.offer(source.load())).isEmpty();
+                source.start();
+                store.remove("web_users");
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (watcher.problems().isEmpty()) {
+                    assertThat(System.nanoTime()).as("the missing secret reported within 10 s").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+                assertThat(watcher.problems()).singleElement().asString().contains(
+                        "web: KONTENA_LB_BASIC_AUTH_SECRETS=web_users: secret 'web_users' is not in the vault");
+                assertThat(status(null)).as("the last good version, with its users").isEqualTo(401);
+                assertThat(status(basic("alice", "wonderland"))).isEqualTo(200);
+            }
+            Stack resolved = VaultSecrets.resolve(StackFile.read(stack(lb.whoami("web-2"))), store).stack();
+            assertThat(resolved.services()).extracting(s -> s.name()).containsExactly("lb");
+        }
+    }
+
+    @Test
     void theApplicationsOwnSecretsAreLeftAlone() throws Exception {
         try (FileSecretStore store = vault()) {
             store.write("web_users", "user alice insecure-password wonderland", SecretStore.WriteMode.CREATE);
             store.write("db_password", "hunter2", SecretStore.WriteMode.CREATE);
-            Stack stack = VaultSecrets.resolve(StackFile.read(stack(lb.whoami("web-1"))), store);
+            Stack stack = VaultSecrets.resolve(StackFile.read(stack(lb.whoami("web-1"))), store).stack();
             assertThat(stack.services()).filteredOn(s -> s.name().equals("web")).singleElement()
                     .satisfies(web -> assertThat(web.environment())
                             .containsEntry("KONTENA_LB_BASIC_AUTH_SECRETS", "user alice insecure-password wonderland")
