@@ -79,7 +79,7 @@ final class StatsPage {
             return;
         }
         html.append("<table class=\"services\"><tr><th>service</th><th>balance</th><th>").append(routes)
-                .append("</th><th>upstream</th><th>state</th><th>active</th><th>requests</th><th>failures</th>")
+                .append("</th><th>health check</th><th>upstream</th><th>state</th><th>active</th><th>requests</th><th>failures</th>")
                 .append("</tr>\n");
         for (Object s : services) {
             Map<String, Object> service = map(s);
@@ -91,7 +91,8 @@ final class StatsPage {
             html.append("<tr><td rowspan=\"").append(rows).append("\" class=\"service\">")
                     .append(escape(service.get("name"))).append("</td><td rowspan=\"").append(rows).append("\">")
                     .append(escape(service.get("balance"))).append("</td><td rowspan=\"").append(rows).append("\">")
-                    .append(escape(where.trim())).append("</td>");
+                    .append(escape(where.trim())).append("</td><td rowspan=\"").append(rows).append("\">")
+                    .append(escape(service.getOrDefault("healthCheck", "none"))).append("</td>");
             if (states.isEmpty()) {
                 html.append("<td colspan=\"5\" class=\"down\">no upstream: requests get 503</td></tr>\n");
                 continue;
