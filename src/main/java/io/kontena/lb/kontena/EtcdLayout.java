@@ -25,9 +25,10 @@ import java.util.TreeSet;
  * ({@code virtual_hosts} for KONTENA_LB_VIRTUAL_HOSTS), so the subtree is read as a stack of services linked to the
  * load balancer and translated with the stack file's rules; a problem names the etcd key rather than the variable.
  *
- * <p>The load balancer's own secrets are this project's addition: {@code secrets/<VARIABLE>} holds the names of the
- * vault secrets (in etcd, see the vault package) that its variable is made of, comma-separated, as a stack file's
- * {@code secrets:} entries map them: {@code secrets/SSL_CERTS = www_cert,api_cert}.
+ * <p>Secret mappings are this project's addition: {@code secrets/<VARIABLE>} holds the names of the vault secrets (in
+ * etcd, see the vault package) that a variable is made of, comma-separated, as a stack file's {@code secrets:} entries
+ * map them: the load balancer's own ({@code secrets/SSL_CERTS = www_cert,api_cert}) and a service's, in its directory
+ * ({@code services/web/secrets/KONTENA_LB_BASIC_AUTH_SECRETS = web_users}), which then stands for that key.
  */
 public final class EtcdLayout {
     public static final String ROOT = "/kontena/haproxy/";
@@ -150,23 +151,81 @@ public final class EtcdLayout {
     }
 
     /**
-     * The load balancer's secret mappings in its subtree, in the order that joins them; a bad key is left out here
-     * and is a problem of {@link #translate}.
+     * The secret mappings of a subtree, each in the order that joins them.
+     *
+     * @param lb       the load balancer's own
+     * @param services each service's, by its directory relative to the subtree ({@code services/web/})
+     */
+    public record Secrets(List<SecretRef> lb, Map<String, List<SecretRef>> services) {
+        public boolean isEmpty() {
+            return lb.isEmpty() && services.isEmpty();
+        }
+    }
+
+    /**
+     * The secret mappings in a load balancer's subtree; a bad key is left out here and is a problem of
+     * {@link #translate}.
      *
      * @param keys every key under {@link #prefix(String)}, whole, with its value
      */
-    public static List<SecretRef> secrets(String lb, Map<String, String> keys) {
-        String dir = prefix(lb) + SECRETS;
-        List<SecretRef> refs = new ArrayList<>();
+    public static Secrets secrets(String lb, Map<String, String> keys) {
+        String prefix = prefix(lb);
+        List<SecretRef> own = new ArrayList<>();
+        Map<String, List<SecretRef>> services = new TreeMap<>();
         new TreeMap<>(keys).forEach((key, value) -> {
-            String variable = key.startsWith(dir) ? key.substring(dir.length()) : null;
-            if (variable != null && secretsProblem(variable, value) == null) {
-                for (String secret : value.split(",")) {
-                    refs.add(new SecretRef(secret.trim(), variable, "env"));
+            if (key.startsWith(prefix + SECRETS)) {
+                String variable = key.substring(prefix.length() + SECRETS.length());
+                if (secretsProblem(variable, value) == null) {
+                    own.addAll(refs(variable, value));
+                }
+                return;
+            }
+            String[] place = place(prefix, key);
+            if (place != null && place[2].startsWith(SECRETS)) {
+                String variable = place[2].substring(SECRETS.length());
+                if (serviceSecretsProblem(place[0].equals(TCP_DIR) ? TCP_KEYS : HTTP_KEYS, variable, value) == null) {
+                    services.computeIfAbsent(place[0] + "/" + place[1] + "/", d -> new ArrayList<>())
+                            .addAll(refs(variable, value));
                 }
             }
         });
+        return new Secrets(own, services);
+    }
+
+    private static List<SecretRef> refs(String variable, String value) {
+        List<SecretRef> refs = new ArrayList<>();
+        for (String secret : value.split(",")) {
+            refs.add(new SecretRef(secret.trim(), variable, "env"));
+        }
         return refs;
+    }
+
+    /** The service whose directory ({@code services/web/}) this is: "web". */
+    public static String serviceOf(String dir) {
+        return dir.substring(dir.indexOf('/') + 1, dir.length() - 1);
+    }
+
+    /**
+     * {@code keys} with a service's secret mappings resolved: its {@code secrets/} keys replaced by the keys they
+     * stand for, holding {@code variables}' values ({@code KONTENA_LB_BASIC_AUTH_SECRETS -> basic_auth_secrets}).
+     *
+     * @param dir the service's directory relative to the subtree, {@code services/web/}
+     */
+    public static Map<String, String> withSecrets(String lb, Map<String, String> keys, String dir,
+                                                  Map<String, String> variables) {
+        String secrets = prefix(lb) + dir + SECRETS;
+        Map<String, String> resolved = new HashMap<>(keys);
+        resolved.keySet().removeIf(k -> k.startsWith(secrets));
+        variables.forEach((variable, value) -> resolved.put(prefix(lb) + dir
+                + variable.substring(ServiceVariables.PREFIX.length()).toLowerCase(Locale.ROOT), value));
+        return resolved;
+    }
+
+    /** {@code keys} without a service's directory ({@code services/web/}): one that is rejected whole. */
+    public static Map<String, String> withoutService(String lb, Map<String, String> keys, String dir) {
+        Map<String, String> rest = new HashMap<>(keys);
+        rest.keySet().removeIf(k -> k.startsWith(prefix(lb) + dir));
+        return rest;
     }
 
     /**
@@ -183,12 +242,28 @@ public final class EtcdLayout {
         return keys;
     }
 
-    /** Why a key {@code secrets/<variable>} with this value is no mapping, or null when it is one. */
+    /** Why the load balancer's key {@code secrets/<variable>} with this value is no mapping, or null when it is one. */
     private static String secretsProblem(String variable, String value) {
         if (!LoadBalancerVariables.isSetting(variable)) {
             return "not a variable of the load balancer; " + prefix("<lb>") + SECRETS + "<VARIABLE> maps secrets to "
                     + "SSL_CERTS, SSL_CERT_<name>, KONTENA_LB_<...> or ACME_CHALLENGE_<token>";
         }
+        return namesProblem(variable, value);
+    }
+
+    /** Why a service's key {@code secrets/<variable>} is no mapping, or null when it is one. */
+    private static String serviceSecretsProblem(Set<String> valid, String variable, String value) {
+        String key = variable.startsWith(ServiceVariables.PREFIX)
+                ? variable.substring(ServiceVariables.PREFIX.length()).toLowerCase(Locale.ROOT) : "";
+        if (!valid.contains(key) || !variable.equals(ServiceVariables.PREFIX + key.toUpperCase(Locale.ROOT))) {
+            return "not a variable of the service's keys; " + SECRETS + "<VARIABLE> maps secrets to one of "
+                    + String.join(", ", new TreeSet<>(valid).stream()
+                            .map(k -> ServiceVariables.PREFIX + k.toUpperCase(Locale.ROOT)).toList());
+        }
+        return namesProblem(variable, value);
+    }
+
+    private static String namesProblem(String variable, String value) {
         for (String secret : value.split(",", -1)) {
             if (!SecretNames.valid(secret.trim())) {
                 return "'" + secret.trim() + "' is not a secret's name; the value is the names of vault secrets, "
@@ -295,17 +370,29 @@ public final class EtcdLayout {
         return dirs;
     }
 
-    /** The service's KONTENA_LB_* variables that are keys of the layout, as keys. */
+    /**
+     * The service's KONTENA_LB_* variables that are keys of the layout, as keys; those it maps from the vault as
+     * their mappings, {@code secrets/<VARIABLE>}, so that the values stay sealed in the vault and a change there
+     * reaches the load balancers.
+     */
     private static Map<String, String> variables(Stack stack, String name, Set<String> valid) {
+        StackService service = stack.service(name).orElseThrow();
+        Map<String, String> mapped = new TreeMap<>();
+        for (SecretRef ref : service.secrets()) {
+            if (ref.type().equals("env") && serviceSecretsProblem(valid, ref.name(), ref.secret()) == null) {
+                mapped.merge(ref.name(), ref.secret(), (joined, next) -> joined + "," + next);
+            }
+        }
         Map<String, String> keys = new TreeMap<>();
-        stack.service(name).orElseThrow().environment().forEach((variable, value) -> {
-            if (variable.startsWith(ServiceVariables.PREFIX)) {
+        service.environment().forEach((variable, value) -> {
+            if (variable.startsWith(ServiceVariables.PREFIX) && !mapped.containsKey(variable)) {
                 String key = variable.substring(ServiceVariables.PREFIX.length()).toLowerCase(Locale.ROOT);
                 if (valid.contains(key)) {
                     keys.put(key, value);
                 }
             }
         });
+        mapped.forEach((variable, secrets) -> keys.put(SECRETS + variable, secrets));
         return keys;
     }
 
@@ -360,6 +447,12 @@ public final class EtcdLayout {
                 String variable = ServiceVariables.PREFIX + key.toUpperCase(Locale.ROOT);
                 env.put(variable, kv.getValue());
                 keyOfVariable.put(name + "\n" + variable, dirKey + key);
+            } else if (key.startsWith(SECRETS)) {
+                // the source puts a good mapping's value in its place; one left here is bad, or was not resolved
+                String problem = serviceSecretsProblem(valid, key.substring(SECRETS.length()), kv.getValue());
+                problems.add(name, dirKey + key, kv.getValue(), problem != null ? problem
+                        : "the secrets it maps were not read from the vault; the service is not served without them");
+                bad = true;
             } else if (key.startsWith(HEALTH_CHECK_PREFIX)
                     && HEALTH_CHECK_FIELDS.contains(key.substring(HEALTH_CHECK_PREFIX.length()))) {
                 String field = key.substring(HEALTH_CHECK_PREFIX.length());

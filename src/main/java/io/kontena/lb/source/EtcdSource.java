@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * serving: a read that fails is tried again every {@value #RETRY_MILLIS} ms, and a watch that fails (etcd away, or
  * the history it would resume from compacted) is replaced, once the subtree could be read again, by one from there.
  *
- * <p>The secrets that the subtree maps into the load balancer's variables ({@link EtcdLayout#secrets}) are read from
- * the vault in etcd ({@link EtcdSecretStore}), which is then watched too: a certificate written there is served by
- * every load balancer of the fleet within moments. A vault that cannot be read (no key, a wrong one, a damaged
+ * <p>The secrets that the subtree maps into the load balancer's variables and its services' ({@link EtcdLayout#secrets})
+ * are read from the vault in etcd ({@link EtcdSecretStore}), which is then watched too: a certificate written there is
+ * served by every load balancer of the fleet within moments. A mapped secret that is missing is a problem of its
+ * service: a service is then left out (its last good version keeps serving), the load balancer's certificates of that
+ * variable keep serving. A vault that cannot be read (no key, a wrong one, a damaged
  * secret) rejects the change, the configuration in place keeps serving, and it is read again on the next change.
  */
 public final class EtcdSource implements ConfigSource {
@@ -126,21 +128,31 @@ public final class EtcdSource implements ConfigSource {
 
     /** The subtree's configuration, with the secrets it maps read from the vault. */
     private LbConfig translate(Map<String, String> keys) {
-        List<SecretRef> secrets = EtcdLayout.secrets(lb, keys);
+        EtcdLayout.Secrets secrets = EtcdLayout.secrets(lb, keys);
         if (secrets.isEmpty()) {
             return EtcdLayout.translate(lb, keys, environment, ports);
         }
         Map<String, String> env = new HashMap<>(environment);
+        Map<String, String> resolved = keys;
         List<Problem> missing = new ArrayList<>();
         try {
-            env.putAll(VaultSecrets.environment(lb, secrets, vault(), missing));
+            Map<String, String> vault = vault().readAll();
+            env.putAll(VaultSecrets.environment(lb, secrets.lb(), vault, missing));
+            for (Map.Entry<String, List<SecretRef>> service : secrets.services().entrySet()) {
+                int before = missing.size();
+                Map<String, String> variables = VaultSecrets.environment(EtcdLayout.serviceOf(service.getKey()),
+                        service.getValue(), vault, missing);
+                resolved = missing.size() == before
+                        ? EtcdLayout.withSecrets(lb, resolved, service.getKey(), variables)
+                        : EtcdLayout.withoutService(lb, resolved, service.getKey());
+            }
         } catch (VaultException e) {
             String message = "cannot read the secrets of " + lb + " from the vault in etcd: " + e.getMessage();
             // etcd that did not answer is tried again as any read is; a vault that cannot be opened waits for a change
             throw e.getCause() instanceof ConfigException unreachable ? new ConfigException(message, unreachable)
                     : new ConfigException(message, e);
         }
-        return EtcdLayout.translate(lb, keys, env, ports).withProblems(missing);
+        return EtcdLayout.translate(lb, resolved, env, ports).withProblems(missing);
     }
 
     /**

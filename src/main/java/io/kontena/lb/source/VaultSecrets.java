@@ -44,6 +44,7 @@ public final class VaultSecrets {
 
     /** @throws io.kontena.lb.vault.VaultException when the vault cannot be read */
     public static Resolved resolve(Stack stack, SecretStore store) {
+        Map<String, String> vault = store.readAll();
         List<Problem> problems = new ArrayList<>();
         List<StackService> services = new ArrayList<>();
         for (StackService s : stack.services()) {
@@ -54,7 +55,7 @@ public final class VaultSecrets {
             }
             int before = problems.size();
             Map<String, String> env = new HashMap<>(s.environment());
-            env.putAll(environment(s.name(), refs, store, problems));
+            env.putAll(environment(s.name(), refs, vault, problems));
             if (problems.size() == before || Translator.isLoadBalancer(s)) {
                 services.add(new StackService(s.name(), s.image(), env, s.links(), s.ports(), s.upstreams(),
                         s.secrets(), s.healthCheck()));
@@ -67,13 +68,13 @@ public final class VaultSecrets {
      * The variables that {@code refs}, the mappings of service {@code subject}, make of the vault's secrets. A secret
      * that is missing is a problem added to {@code problems}, keyed by its variable; a type other than env is logged.
      *
-     * @throws io.kontena.lb.vault.VaultException when the vault cannot be read
+     * @param vault the vault's secrets ({@link SecretStore#readAll})
      */
-    static Map<String, String> environment(String subject, List<SecretRef> refs, SecretStore store,
+    static Map<String, String> environment(String subject, List<SecretRef> refs, Map<String, String> vault,
                                            List<Problem> problems) {
         List<SecretMapping> mappings = refs.stream().filter(r -> r.type().equals("env"))
                 .map(r -> new SecretMapping(r.secret(), r.name())).toList();
-        SecretMapping.Resolved resolved = SecretMapping.resolve(mappings, store);
+        SecretMapping.Resolved resolved = SecretMapping.resolve(mappings, vault);
         for (SecretMapping m : mappings) {
             if (resolved.missing().contains(m.secret())) {
                 problems.add(new Problem(subject, m.name(), m.secret(), "secret '" + m.secret() + "' is not in "

@@ -29,12 +29,8 @@ public record SecretMapping(String secret, String name) {
         }
     }
 
-    /** Reads the vault once, so all variables come from the same version of it. */
-    public static Resolved resolve(List<SecretMapping> mappings, SecretStore store) {
-        if (mappings.isEmpty()) {
-            return new Resolved(Map.of(), List.of());
-        }
-        Map<String, String> secrets = store.readAll();
+    /** @param secrets the vault's secrets, read once ({@link SecretStore#readAll}), so all come from one version */
+    public static Resolved resolve(List<SecretMapping> mappings, Map<String, String> secrets) {
         Map<String, String> environment = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         for (SecretMapping mapping : mappings) {

@@ -178,6 +178,7 @@ class EtcdProcessTest {
         TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
         try (EtcdServer etcd = EtcdServer.start(dir)) {
             command(key, "vault", "--etcd", etcd.url(), "write", "www_cert", www.bundle());
+            command(key, "vault", "--etcd", etcd.url(), "write", "web_users", "user alice insecure-password wonderland");
             Path file = dir.resolve("kontena.yml");
             Files.writeString(file, stack("""
                         secrets:
@@ -190,12 +191,21 @@ class EtcdProcessTest {
                           KONTENA_LB_VIRTUAL_HOSTS: www.example.com
                         links: [internet_lb]
                         upstreams: ["127.0.0.1:%d"]
+                        secrets:
+                          - secret: web_users
+                            name: KONTENA_LB_BASIC_AUTH_SECRETS
+                            type: env
                     """.formatted(a.port())));
             assertThat(command(key, "publish", "--stack", file.toString(), "--etcd", etcd.url()))
                     .contains(SUBTREE + "secrets/: 1 key(s) written or removed");
             assertThat(etcd.get(SUBTREE + "secrets/SSL_CERTS")).isEqualTo("www_cert");
+            // the users stay sealed in the vault: the service's key maps them
+            assertThat(etcd.get(SUBTREE + "services/shop-web/secrets/KONTENA_LB_BASIC_AUTH_SECRETS"))
+                    .isEqualTo("web_users");
+            assertThat(etcd.get(SUBTREE + "services/shop-web/basic_auth_secrets")).isNull();
 
             List<Integer> ports = List.of(LbProcess.freePort(), LbProcess.freePort());
+            int http = LbProcess.freePort();
             List<LbProcess> fleet = new ArrayList<>();
             try {
                 for (int port : ports) {
@@ -203,12 +213,13 @@ class EtcdProcessTest {
                     env.putAll(Map.of("ETCD_NODE", etcd.url(), "KONTENA_STACK_NAME", "shop",
                             "KONTENA_SERVICE_NAME", "internet_lb"));
                     fleet.add(LbProcess.runWithoutStack(env, List.of(), "--publish", port + ":443",
-                            "--publish", LbProcess.freePort() + ":80"));
+                            "--publish", (fleet.isEmpty() ? http : LbProcess.freePort()) + ":80"));
                 }
                 for (int i = 0; i < fleet.size(); i++) {
                     fleet.get(i).awaitListening(ports.get(i));
                     assertThat(TestCertificates.served(ports.get(i), "www.example.com")).isEqualTo(www.certificate());
                 }
+                assertThat(RawHttp.get(http, "www.example.com", "/").status()).isEqualTo(401);
                 TestCertificates.Issued renewed = TestCertificates.cert("www.example.com").build();
                 command(key, "vault", "--etcd", etcd.url(), "update", "www_cert", renewed.bundle());
                 for (int port : ports) {

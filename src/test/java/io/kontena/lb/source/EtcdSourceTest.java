@@ -366,6 +366,43 @@ class EtcdSourceTest {
     }
 
     @Test
+    void aServicesUsersComeFromTheVaultInEtcdAndAChangeThereAppliesLive() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        try (EtcdSecretStore vault = vault(VAULT_KEY)) {
+            vault.write("web_users", "user alice insecure-password wonderland", SecretStore.WriteMode.CREATE);
+            Map<String, String> keys = web("/", a);
+            keys.put(LB + "services/web/secrets/KONTENA_LB_BASIC_AUTH_SECRETS", "web_users");
+            etcd.putAll(keys);
+            ConfigWatcher watcher = serve("lb");
+            int port = lb.httpPort();
+            assertThat(authorized(port, null)).isEqualTo(401);
+            assertThat(authorized(port, "alice:wonderland")).isEqualTo(200);
+
+            vault.write("web_users", "user bob insecure-password builder", SecretStore.WriteMode.REPLACE);
+            await(() -> authorized(port, "alice:wonderland") == 401);
+            assertThat(authorized(port, "bob:builder")).isEqualTo(200);
+
+            vault.remove("web_users"); // the service is rejected: its last good version, with bob, keeps serving
+            await(() -> !watcher.problems().isEmpty());
+            assertThat(watcher.problems()).singleElement().asString()
+                    .contains("web: KONTENA_LB_BASIC_AUTH_SECRETS=web_users: secret 'web_users' is not in the vault");
+            assertThat(authorized(port, null)).isEqualTo(401);
+            assertThat(authorized(port, "bob:builder")).isEqualTo(200);
+        }
+    }
+
+    /** The status of a request with these credentials ("user:password"), or none. */
+    private static int authorized(int port, String credentials) {
+        String header = credentials == null ? "" : "Authorization: Basic "
+                + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)) + "\r\n";
+        try (RawHttp c = new RawHttp(port)) {
+            return c.send("GET / HTTP/1.1\r\nHost: x\r\n" + header + "\r\n").read().status();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void aMappingWithoutAVaultKeyIsOneClearErrorAtStart() throws Exception {
         etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
         EtcdSource source = lb.closeAfter(new EtcdSource(etcd.endpoints(), "lb", Map.of(), List.of(),

@@ -221,7 +221,7 @@ class FileSecretStoreTest {
                     new SecretMapping("www_cert", "SSL_CERTS"),
                     new SecretMapping("absent", "SSL_CERTS"),
                     new SecretMapping("api_cert", "SSL_CERTS"),
-                    new SecretMapping("stats", "STATS_PASSWORD")), store);
+                    new SecretMapping("stats", "STATS_PASSWORD")), store.readAll());
 
             assertThat(resolved.environment()).containsOnly(Map.entry("SSL_CERTS", "WWW\nAPI"),
                     Map.entry("STATS_PASSWORD", "pw"));

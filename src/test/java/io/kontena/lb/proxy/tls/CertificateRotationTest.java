@@ -43,7 +43,7 @@ class CertificateRotationTest {
         try (SecretStore lbVault = new FileSecretStore(vaultFile, Optional.empty(), Duration.ofMillis(20));
              TlsTestServer server = new TlsTestServer(tls)) {
             Runnable apply = () -> {
-                SecretMapping.Resolved env = SecretMapping.resolve(mappings, lbVault);
+                SecretMapping.Resolved env = SecretMapping.resolve(mappings, lbVault.readAll());
                 CertificateBundles.Result certs = CertificateBundles.read("lb", env.environment(), Instant.now());
                 assertThat(certs.problems()).isEmpty();
                 tls.update(certs.certificates(), certs.settings());
