@@ -168,9 +168,9 @@ final class SourceOptions {
         List<String> urls = new ArrayList<>();
         for (String url : given) {
             String u = url.trim();
-            if (u.startsWith("https://")) {
-                throw new IllegalArgumentException(u + ": TLS to etcd is not supported; give etcd's plain http:// "
-                        + "client URL (on the machine itself or a trusted network)");
+            if (u.contains("://") && !u.startsWith("http://") && !u.startsWith("https://")) {
+                throw new IllegalArgumentException(u + ": etcd's client URL is http://HOST:PORT, or https://HOST:PORT "
+                        + "for TLS (then $ETCDCTL_CACERT, $ETCDCTL_CERT and $ETCDCTL_KEY as etcdctl reads them)");
             }
             if (!u.isEmpty()) {
                 urls.add(u.contains("://") ? u : "http://" + u);

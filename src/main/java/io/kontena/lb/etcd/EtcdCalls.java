@@ -2,6 +2,7 @@ package io.kontena.lb.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
@@ -27,8 +28,16 @@ public final class EtcdCalls {
     private EtcdCalls() {
     }
 
+    /**
+     * A client of etcd at these URLs, secured as this process's environment says ({@link EtcdSecurity}: TLS for
+     * {@code https://}, a client certificate, a user).
+     *
+     * @throws ConfigException when those settings cannot be used, saying which and why
+     */
     public static Client client(List<String> endpoints) {
-        return Client.builder().endpoints(endpoints.toArray(String[]::new)).connectTimeout(TIMEOUT).build();
+        ClientBuilder builder = Client.builder().endpoints(endpoints.toArray(String[]::new)).connectTimeout(TIMEOUT);
+        EtcdSecurity.configure(builder, endpoints, System.getenv());
+        return builder.build();
     }
 
     /** Every key under {@code prefix}, at one revision (the response's header has it). */
@@ -69,12 +78,19 @@ public final class EtcdCalls {
         } catch (TimeoutException e) {
             call.cancel(true);
             throw new ConfigException("cannot " + what + " in etcd at " + String.join(",", endpoints)
-                    + ": no answer within " + timeout.toMillis() + " ms" + CHECK, e);
+                    + ": no answer within " + timeout.toMillis() + " ms" + check(endpoints), e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new ConfigException("cannot " + what + " in etcd at " + String.join(",", endpoints) + ": "
-                    + cause.getMessage() + CHECK, cause);
+                    + cause.getMessage() + check(endpoints), cause);
         }
+    }
+
+    /** What to check when etcd does not answer; over TLS, a handshake that fails looks the same from here. */
+    private static String check(List<String> endpoints) {
+        return CHECK + (endpoints.get(0).startsWith("https://") ? "; over TLS, that $" + EtcdSecurity.CA + " names the "
+                + "authority that signed etcd's certificate and that $" + EtcdSecurity.CERT + " and $" + EtcdSecurity.KEY
+                + " are a client certificate etcd accepts" : "");
     }
 
     /** Whether a failed call's cause is etcd saying it has no such thing (a lease that expired, for one). */

@@ -10,7 +10,6 @@ import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.TestCertificates;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -233,20 +232,11 @@ class EtcdProcessTest {
         }
     }
 
-    /**
-     * The command in a process of its own with these variables, as an operator runs it; returns its output once it
-     * exited 0 (on a newer JDK, its warnings about the class path's native and Unsafe access come first).
-     */
+    /** The command in a process of its own with these variables; returns its output once it exited 0. */
     private static String command(Map<String, String> environment, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", LbProcess.shippedClassPath(), "io.kontena.lb.cli.Main"));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(environment);
-        Process p = builder.start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(output).isZero();
-        return output;
+        LbProcess.Finished finished = LbProcess.command(environment, args);
+        assertThat(finished.exit()).as(finished.output()).isZero();
+        return finished.output();
     }
 
     /** {@code register} in a process of its own, with a lease of 2 s; returns once its key is written. */
@@ -281,8 +271,8 @@ class EtcdProcessTest {
         CliTest.Result noName = cli("validate", "--etcd", "http://127.0.0.1:1");
         assertThat(noName.exit()).isEqualTo(2);
         assertThat(noName.err()).contains("name the load balancer with --lb NAME", "/kontena/haproxy/NAME/");
-        assertThat(cli("validate", "--etcd", "https://127.0.0.1:1", "--lb", "lb").err())
-                .contains("https://127.0.0.1:1: TLS to etcd is not supported");
+        assertThat(cli("validate", "--etcd", "ftp://127.0.0.1:1", "--lb", "lb").err())
+                .contains("ftp://127.0.0.1:1: etcd's client URL is http://HOST:PORT, or https://HOST:PORT for TLS");
         assertThat(cli("validate", "--etcd", "http://127.0.0.1:1", "--lb", "lb", "--vault", "v.json").err())
                 .contains("--vault names a vault file, for --stack; with --etcd, secrets come from the vault in etcd");
         assertThat(cli("validate", "--etcd", "http://127.0.0.1:1", "--lb", "lb", "-p", "80:eighty").err())

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,6 +22,16 @@ import java.util.concurrent.TimeUnit;
  * ports and data, as an etcd that restarts. A client for the test's own writes comes with it.
  */
 public final class EtcdServer implements AutoCloseable {
+    /**
+     * TLS for a server that asks its clients for a certificate ({@code --client-cert-auth}), as PEM files.
+     *
+     * @param ca         signed the server's certificate and the clients'
+     * @param clientCert the client certificate of the test's own client
+     */
+    public record Tls(Path ca, Path cert, Path key, Path clientCert, Path clientKey) {
+    }
+
+    private final Optional<Tls> tls;
     private final Path dataDir;
     private final Path log;
     private final int clientPort;
@@ -28,7 +39,8 @@ public final class EtcdServer implements AutoCloseable {
     private Process process;
     private Client client;
 
-    private EtcdServer(Path dir) throws IOException {
+    private EtcdServer(Path dir, Optional<Tls> tls) throws IOException {
+        this.tls = tls;
         this.dataDir = dir.resolve("etcd-data");
         this.log = dir.resolve("etcd.log");
         this.clientPort = LbProcess.freePort();
@@ -37,7 +49,14 @@ public final class EtcdServer implements AutoCloseable {
 
     /** Starts a server keeping its data under {@code dir}; it answers when this returns. */
     public static EtcdServer start(Path dir) throws Exception {
-        EtcdServer server = new EtcdServer(dir);
+        EtcdServer server = new EtcdServer(dir, Optional.empty());
+        server.startProcess();
+        return server;
+    }
+
+    /** {@link #start}, serving its clients over TLS only, and only those with a certificate its CA signed. */
+    public static EtcdServer startTls(Path dir, Tls tls) throws Exception {
+        EtcdServer server = new EtcdServer(dir, Optional.of(tls));
         server.startProcess();
         return server;
     }
@@ -53,7 +72,7 @@ public final class EtcdServer implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + clientPort;
+        return (tls.isPresent() ? "https" : "http") + "://127.0.0.1:" + clientPort;
     }
 
     public List<String> endpoints() {
@@ -66,10 +85,13 @@ public final class EtcdServer implements AutoCloseable {
                     + "(apt-get install -y etcd-server), as .ci/run does, or point $ETCD_BINARY at an etcd");
         }
         String peer = "http://127.0.0.1:" + peerPort;
-        process = new ProcessBuilder(binary(), "--name", "test", "--data-dir", dataDir.toString(),
-                "--listen-client-urls", url(), "--advertise-client-urls", url(),
+        List<String> command = new java.util.ArrayList<>(List.of(binary(), "--name", "test", "--data-dir",
+                dataDir.toString(), "--listen-client-urls", url(), "--advertise-client-urls", url(),
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "test=" + peer, "--log-level", "warn")
+                "--initial-cluster", "test=" + peer, "--log-level", "warn"));
+        tls.ifPresent(t -> command.addAll(List.of("--cert-file", t.cert().toString(), "--key-file",
+                t.key().toString(), "--trusted-ca-file", t.ca().toString(), "--client-cert-auth")));
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!answers()) {
@@ -99,7 +121,16 @@ public final class EtcdServer implements AutoCloseable {
 
     private synchronized Client client() {
         if (client == null) {
-            client = Client.builder().endpoints(url()).build();
+            var builder = Client.builder().endpoints(url());
+            if (tls.isPresent()) {
+                try {
+                    builder.sslContext(ssl -> ssl.trustManager(tls.get().ca().toFile())
+                            .keyManager(tls.get().clientCert().toFile(), tls.get().clientKey().toFile()));
+                } catch (javax.net.ssl.SSLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            client = builder.build();
         }
         return client;
     }
@@ -128,6 +159,17 @@ public final class EtcdServer implements AutoCloseable {
     public void compact() throws Exception {
         long revision = client().getKVClient().get(bytes("/")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
         client().getKVClient().compact(revision).get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Turns etcd's authentication on with one user, root, that may do anything; this server's own client, which has
+     * no user, can then do nothing more.
+     */
+    public void enableAuthentication(String rootPassword) throws Exception {
+        var auth = client().getAuthClient();
+        auth.userAdd(bytes("root"), bytes(rootPassword)).get(10, TimeUnit.SECONDS);
+        auth.userGrantRole(bytes("root"), bytes("root")).get(10, TimeUnit.SECONDS);
+        auth.authEnable().get(10, TimeUnit.SECONDS);
     }
 
     /** The key's value, or null. */

@@ -83,6 +83,26 @@ public final class LbProcess implements AutoCloseable {
         return new LbProcess(p, out, err);
     }
 
+    /** What a command that ran to its end gave: its exit status and its output, stdout and stderr in one. */
+    public record Finished(int exit, String output) {
+    }
+
+    /**
+     * A command ({@code vault ...}, {@code publish ...}) in a process of its own with these variables added, as an
+     * operator runs it, to its end (on a newer JDK, the output starts with its warnings about the class path's native
+     * and Unsafe access).
+     */
+    public static Finished command(Map<String, String> environment, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", shippedClassPath(), "io.kontena.lb.cli.Main"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process p = builder.start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new Finished(p.waitFor(), output);
+    }
+
     /**
      * The tests' class path without the tests' own classes, so the process logs as the shipped jar does (the
      * tests' logging configuration turns the access log off).

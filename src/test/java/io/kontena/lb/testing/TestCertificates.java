@@ -137,7 +137,8 @@ public final class TestCertificates {
                         subject, key.getPublic());
                 if (!sans.isEmpty()) {
                     b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.stream()
-                            .map(n -> new GeneralName(GeneralName.dNSName, n)).toArray(GeneralName[]::new)));
+                            .map(n -> new GeneralName(n.matches("[0-9.]+") ? GeneralName.iPAddress : GeneralName.dNSName,
+                                    n)).toArray(GeneralName[]::new)));
                 }
                 b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
                 KeyPair signer = issuer == null ? key : issuer.keyPair();
