@@ -170,15 +170,21 @@ public final class CertificateBundles {
     }
 
     private TlsSettings settings(Map<String, String> environment) {
+        GlobalSettings.Tls global = GlobalSettings.read(subject, environment, problems);
         List<String> ciphers = List.of();
+        String cipherVariable = SSL_CIPHERS;
         String cipherText = environment.get(SSL_CIPHERS);
+        if ((cipherText == null || cipherText.isBlank()) && global.ciphers().isPresent()) {
+            cipherVariable = GlobalSettings.VARIABLE; // KONTENA_LB_SSL_CIPHERS, when both are given
+            cipherText = global.ciphers().get();
+        }
         if (cipherText != null && !cipherText.isBlank()) {
             CipherList parsed = CipherList.parse(cipherText);
             if (!parsed.unknown().isEmpty()) {
                 String fallback = parsed.suites().isEmpty()
                         ? "; none is left, so the default cipher list is used"
                         : "; they are left out";
-                problems.add(new Problem(subject, SSL_CIPHERS, cipherText, "not cipher suites this TLS provider "
+                problems.add(new Problem(subject, cipherVariable, cipherText, "not cipher suites this TLS provider "
                         + "supports: " + String.join(", ", parsed.unknown()) + fallback
                         + " (give suite names separated by ':', e.g. ECDHE-RSA-AES128-GCM-SHA256)"));
             }
@@ -205,7 +211,7 @@ public final class CertificateBundles {
                     + "certificate (give an origin such as SSL_CERTS#1 or SSL_CERT_www, or a DNS name); the default "
                     + "is the first certificate, " + certificates.get(0).origin()));
         }
-        return new TlsSettings(ciphers, defaultCertificate, http2);
+        return new TlsSettings(ciphers, defaultCertificate, http2, global.protocols());
     }
 
     /**

@@ -17,8 +17,7 @@ public final class LoadBalancerVariables {
             PREFIX + "VAULT_KEY", "SSL_CERT_FILE", "SSL_CERT_DIR");
     private static final Set<String> SERVED = Set.of(
             CertificateBundles.DEFAULT_CERT, CertificateBundles.SSL_CIPHERS, CertificateBundles.HTTP2,
-            LocalAnswers.HEALTH_URI, ACCEPT_PROXY, CustomSettings.VARIABLE);
-    private static final Set<String> NOT_SUPPORTED = Set.of(PREFIX + "GLOBAL_SETTINGS");
+            LocalAnswers.HEALTH_URI, ACCEPT_PROXY, CustomSettings.VARIABLE, GlobalSettings.VARIABLE);
 
     private LoadBalancerVariables() {
     }
@@ -63,8 +62,6 @@ public final class LoadBalancerVariables {
             String message;
             if (SERVED.contains(upper)) {
                 message = "variable names are case-sensitive; did you mean " + upper + "?";
-            } else if (NOT_SUPPORTED.contains(upper)) {
-                message = "not supported yet, so it would do nothing; remove the variable";
             } else if (ServiceVariables.VALID.contains(upper)) {
                 message = "a variable of a balanced service, not of the load balancer; set it on the services "
                         + "that link to " + lb.name();

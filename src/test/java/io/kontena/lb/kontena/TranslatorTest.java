@@ -580,15 +580,16 @@ class TranslatorTest {
 
             assertThat(config.http()).extracting(HttpService::name).containsExactly("web");
             assertThat(config.problems()).hasSize(4);
-            assertProblem(config.problems().get(0), "lb", "KONTENA_LB_GLOBAL_SETTINGS", "maxconn 4096",
-                    "not supported yet");
-            assertProblem(config.problems().get(1), "lb", "KONTENA_LB_VIRTUAL_HOSTS", "example.com",
+            assertProblem(config.problems().get(0), "lb", "KONTENA_LB_VIRTUAL_HOSTS", "example.com",
                     "a variable of a balanced service", "services that link to lb");
-            assertProblem(config.problems().get(2), "lb", "KONTENA_LB_ssl_ciphers", "ECDHE-RSA-AES128-GCM-SHA256",
+            assertProblem(config.problems().get(1), "lb", "KONTENA_LB_ssl_ciphers", "ECDHE-RSA-AES128-GCM-SHA256",
                     "case-sensitive; did you mean KONTENA_LB_SSL_CIPHERS?");
-            assertProblem(config.problems().get(3), "lb", "KONTENA_LB_STATS", "on", "unknown variable",
-                    "KONTENA_LB_ACCEPT_PROXY, KONTENA_LB_CUSTOM_SETTINGS, KONTENA_LB_DEFAULT_CERT, KONTENA_LB_HEALTH_URI, "
-                            + "KONTENA_LB_HTTP2, KONTENA_LB_SSL_CIPHERS");
+            assertProblem(config.problems().get(2), "lb", "KONTENA_LB_STATS", "on", "unknown variable",
+                    "KONTENA_LB_ACCEPT_PROXY, KONTENA_LB_CUSTOM_SETTINGS, KONTENA_LB_DEFAULT_CERT, "
+                            + "KONTENA_LB_GLOBAL_SETTINGS, KONTENA_LB_HEALTH_URI, KONTENA_LB_HTTP2, KONTENA_LB_SSL_CIPHERS");
+            // a global line it does not act on
+            assertProblem(config.problems().get(3), "lb", "KONTENA_LB_GLOBAL_SETTINGS", "maxconn 4096",
+                    "not supported: connections are not capped");
         }
 
         @Test

@@ -17,7 +17,6 @@ import java.util.List;
 
 /** Builds the server side of TLS for one certificate, the same way for every certificate. */
 final class ServerSslContexts {
-    static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     /** RFC 8446's suites, named alike by OpenSSL and the JDK; the first three are what both offer by default. */
     static final List<String> TLS13_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
             "TLS_CHACHA20_POLY1305_SHA256");
@@ -44,7 +43,7 @@ final class ServerSslContexts {
         SslContextBuilder builder = SslContextBuilder
                 .forServer(certificate.key(), certificate.chain().toArray(new X509Certificate[0]))
                 .sslProvider(provider)
-                .protocols(PROTOCOLS)
+                .protocols(settings.protocols())
                 .sessionCacheSize(SESSION_CACHE_SIZE)
                 .sessionTimeout(SESSION_TIMEOUT_SECONDS);
         if (http) {

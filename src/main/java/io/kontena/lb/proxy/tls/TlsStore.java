@@ -124,7 +124,8 @@ public final class TlsStore implements Mapping<String, SslContext> {
             return contexts.build(certificate, settings, http);
         } catch (Exception | LinkageError e) {
             if (!settings.ciphers().isEmpty()) {
-                TlsSettings defaults = new TlsSettings(List.of(), settings.defaultCertificate(), settings.http2());
+                TlsSettings defaults = new TlsSettings(List.of(), settings.defaultCertificate(), settings.http2(),
+                        settings.protocols());
                 try {
                     SslContext context = contexts.build(certificate, defaults, http);
                     addOnce(problems, new Problem("tls", certificate.origin(), String.join(":", settings.ciphers()),
