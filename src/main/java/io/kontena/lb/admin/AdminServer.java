@@ -114,7 +114,7 @@ public final class AdminServer implements AutoCloseable {
                         + " and the load balancer's STATS_PASSWORD are asked for"));
                 res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"kontena-lb\", charset=\"UTF-8\"");
             } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
-                res = json(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "only GET is supported"));
+                res = json(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "only GET and HEAD are supported"));
             } else if (path.equals("/")) {
                 res = text(StatsPage.html(view.get()), "text/html; charset=utf-8");
             } else if (path.equals("/api/config")) {
@@ -137,9 +137,12 @@ public final class AdminServer implements AutoCloseable {
         /** Whether the request carries user stats and this password (compared in constant time). */
         private static boolean authorized(FullHttpRequest req, String password) {
             String given = req.headers().get(HttpHeaderNames.AUTHORIZATION, "");
-            byte[] expected = ("Basic " + Base64.getEncoder().encodeToString((USER + ":" + password)
-                    .getBytes(StandardCharsets.UTF_8))).getBytes(StandardCharsets.UTF_8);
-            return MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8));
+            if (!given.regionMatches(true, 0, "Basic ", 0, 6)) {
+                return false;
+            }
+            byte[] expected = Base64.getEncoder().encodeToString((USER + ":" + password)
+                    .getBytes(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+            return MessageDigest.isEqual(expected, given.substring(6).trim().getBytes(StandardCharsets.UTF_8));
         }
 
         private static FullHttpResponse text(String body, String contentType) {

@@ -40,9 +40,10 @@ import picocli.CommandLine.Spec;
                 "in one transaction. The load balancer's subtree is the file's: services it no",
                 "longer balances are removed. A service with a problem is left in etcd as it was,",
                 "and the problem printed (exit status 1). Instances registered with 'register'",
-                "are left as they are. The load balancer's secrets: entries are written as its",
-                "secrets/<VARIABLE> keys; their secrets are read from the vault in etcd (key:",
-                "$" + FileSecretStore.KEY_VARIABLE + "), which the load balancers read them from."})
+                "are left as they are. secrets: entries, the load balancer's and those of services",
+                "to KONTENA_LB_* variables, are written as secrets/<VARIABLE> keys, their values",
+                "staying in the vault in etcd (key: $" + FileSecretStore.KEY_VARIABLE + "), where the load",
+                "balancers read them."})
 final class PublishCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -66,8 +67,7 @@ final class PublishCommand implements Callable<Integer> {
                 () -> EtcdSecretStore.open(endpoints, System.getenv()));
         Stack read = resolved.stack();
         // as the load balancers read it: a service's instances may all register themselves, none listed here
-        LbConfig config = Translator.translateRegistered(read, Optional.ofNullable(lb))
-                .withProblems(resolved.problems());
+        LbConfig config = resolved.finish(Translator.translateRegistered(read, Optional.ofNullable(lb)));
         String lbService = lb != null ? lb.substring(lb.lastIndexOf('/') + 1) : Translator.loadBalancers(read).get(0);
         String lbName = EtcdLayout.lbName(read, lbService);
         String prefix = EtcdLayout.prefix(lbName);
@@ -100,7 +100,7 @@ final class PublishCommand implements Callable<Integer> {
                         changed == 0 ? "unchanged" : changed + " key(s) written or removed");
             }
             for (String old : EtcdLayout.serviceDirs(lbName, present.keySet())) {
-                String name = old.substring(old.indexOf('/') + 1, old.length() - 1);
+                String name = EtcdLayout.serviceOf(old);
                 if (!dirs.containsKey(old) && !rejected.contains(name)) {
                     EtcdCalls.await(kv.delete(bytes(prefix + old), DeleteOption.builder().isPrefix(true).build()),
                             "remove " + prefix + old, endpoints);

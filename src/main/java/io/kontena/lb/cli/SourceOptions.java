@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -94,7 +95,7 @@ final class SourceOptions {
         }
         checkStackOnly();
         VaultSecrets.Resolved read = readStack(stack, () -> openVault(vault));
-        return Translator.translate(read.stack(), Optional.ofNullable(lb)).withProblems(read.problems());
+        return read.finish(Translator.translate(read.stack(), Optional.ofNullable(lb)));
     }
 
     /** The key of the vault in etcd, as this process has it. */
@@ -109,7 +110,7 @@ final class SourceOptions {
     static VaultSecrets.Resolved readStack(Path stack, Supplier<SecretStore> vault) {
         Stack read = StackFile.read(stack);
         if (!VaultSecrets.needed(read)) {
-            return new VaultSecrets.Resolved(read, List.of());
+            return new VaultSecrets.Resolved(read, List.of(), Set.of());
         }
         try (SecretStore secrets = vault.get()) {
             return VaultSecrets.resolve(read, secrets);

@@ -51,14 +51,9 @@ public record LbConfig(Optional<Integer> httpPort, List<HttpService> http, List<
                 + https.hashCode()) * 31 + frontend.hashCode();
     }
 
-    /** This configuration with more problems: those found before it was translated. */
-    public LbConfig withProblems(List<Problem> more) {
-        if (more.isEmpty()) {
-            return this;
-        }
-        List<Problem> all = new java.util.ArrayList<>(more);
-        all.addAll(problems);
-        return new LbConfig(httpPort, http, tcp, all, https, frontend);
+    /** This configuration with these problems instead of its own. */
+    public LbConfig withProblems(List<Problem> problems) {
+        return new LbConfig(httpPort, http, tcp, problems, https, frontend);
     }
 
     public boolean isValid() {

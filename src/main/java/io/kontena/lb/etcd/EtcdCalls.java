@@ -82,7 +82,8 @@ public final class EtcdCalls {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new ConfigException("cannot " + what + " in etcd at " + String.join(",", endpoints) + ": "
-                    + cause.getMessage() + check(endpoints), cause);
+                    + cause.getMessage() + (cause.getMessage() != null && cause.getMessage().startsWith("UNAVAILABLE")
+                    ? check(endpoints) : CHECK), cause);
         }
     }
 

@@ -1,10 +1,13 @@
 package io.kontena.lb.etcd;
 
 import io.etcd.jetcd.ClientBuilder;
+import io.kontena.lb.config.Certificate;
+import io.kontena.lb.kontena.CertificateBundles;
 import io.kontena.lb.kontena.ConfigException;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
 import java.nio.file.Files;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,9 +51,12 @@ final class EtcdSecurity {
         }
         if (tls) {
             try {
+                Optional<Certificate> client = cert.isEmpty() ? Optional.empty()
+                        : Optional.of(CertificateBundles.pair(CERT + " and " + KEY, Files.readString(cert.get().toPath()),
+                                Files.readString(key.get().toPath())));
                 builder.sslContext((SslContextBuilder ssl) -> {
                     ca.ifPresent(ssl::trustManager);
-                    cert.ifPresent(c -> ssl.keyManager(c, key.get()));
+                    client.ifPresent(c -> ssl.keyManager(c.key(), c.chain().toArray(X509Certificate[]::new)));
                 });
             } catch (Exception e) {
                 List<String> given = new ArrayList<>();

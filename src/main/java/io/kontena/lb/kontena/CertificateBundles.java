@@ -70,6 +70,22 @@ public final class CertificateBundles {
      * @param environment the service's variables, secrets already resolved into them
      * @param now         the time expiry is judged against
      */
+    /**
+     * A certificate and its key kept apart, as TLS clients keep them (etcd's client certificate), read with the rules
+     * and the parser of a bundle: PKCS#8, PKCS#1 or SEC1 keys, the key checked against the certificate.
+     *
+     * @param origin names the pair in the message
+     * @throws IllegalArgumentException saying what is wrong with them
+     */
+    public static Certificate pair(String origin, String certificatePem, String keyPem) {
+        try {
+            return new CertificateBundleParser().parse(origin,
+                    CertificatePemBlock.scan(certificatePem + "\n" + keyPem), true);
+        } catch (CertificateBundleParser.Rejected e) {
+            throw new IllegalArgumentException(origin + ": " + e.getMessage());
+        }
+    }
+
     public static Result read(String subject, Map<String, String> environment, Instant now) {
         CertificateBundles reader = new CertificateBundles(subject, now);
         String joined = environment.get(SSL_CERTS);

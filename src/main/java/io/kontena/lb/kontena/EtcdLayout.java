@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Kontena's etcd layout: one subtree per load balancer, {@code /kontena/haproxy/<lb>/}, with a directory of keys for
@@ -35,7 +36,7 @@ public final class EtcdLayout {
     static final String HTTP_DIR = "services";
     static final String TCP_DIR = "tcp-services";
     static final String UPSTREAMS = "upstreams";
-    /** The load balancer's secret mappings, relative to its subtree. */
+    /** The directory of secret mappings: the load balancer's, relative to its subtree, and each service's. */
     public static final String SECRETS = "secrets/";
     /** Written for every service, so a directory without it is no service's. */
     public static final String BALANCE = "balance";
@@ -216,9 +217,13 @@ public final class EtcdLayout {
         String secrets = prefix(lb) + dir + SECRETS;
         Map<String, String> resolved = new HashMap<>(keys);
         resolved.keySet().removeIf(k -> k.startsWith(secrets));
-        variables.forEach((variable, value) -> resolved.put(prefix(lb) + dir
-                + variable.substring(ServiceVariables.PREFIX.length()).toLowerCase(Locale.ROOT), value));
+        variables.forEach((variable, value) -> resolved.put(keyOf(lb, dir, variable), value));
         return resolved;
+    }
+
+    /** The key a service's variable is kept in: {@code KONTENA_LB_BASIC_AUTH_SECRETS -> .../basic_auth_secrets}. */
+    public static String keyOf(String lb, String dir, String variable) {
+        return prefix(lb) + dir + variable.substring(ServiceVariables.PREFIX.length()).toLowerCase(Locale.ROOT);
     }
 
     /** {@code keys} without a service's directory ({@code services/web/}): one that is rejected whole. */
@@ -233,9 +238,14 @@ public final class EtcdLayout {
      * {@link #SECRETS}: {@code SSL_CERTS -> "www_cert,api_cert"}.
      */
     public static Map<String, String> secretKeysOf(StackService lb) {
+        return mappings(lb, ref -> true);
+    }
+
+    /** A service's env mappings that {@code wanted} accepts, as their keys' values: variable -> "secret1,secret2". */
+    private static Map<String, String> mappings(StackService service, Predicate<SecretRef> wanted) {
         Map<String, String> keys = new TreeMap<>();
-        for (SecretRef ref : lb.secrets()) {
-            if (ref.type().equals("env")) {
+        for (SecretRef ref : service.secrets()) {
+            if (ref.type().equals("env") && wanted.test(ref)) {
                 keys.merge(ref.name(), ref.secret(), (joined, next) -> joined + "," + next);
             }
         }
@@ -377,12 +387,8 @@ public final class EtcdLayout {
      */
     private static Map<String, String> variables(Stack stack, String name, Set<String> valid) {
         StackService service = stack.service(name).orElseThrow();
-        Map<String, String> mapped = new TreeMap<>();
-        for (SecretRef ref : service.secrets()) {
-            if (ref.type().equals("env") && serviceSecretsProblem(valid, ref.name(), ref.secret()) == null) {
-                mapped.merge(ref.name(), ref.secret(), (joined, next) -> joined + "," + next);
-            }
-        }
+        Map<String, String> mapped = mappings(service, ref -> serviceSecretsProblem(valid, ref.name(), ref.secret())
+                == null);
         Map<String, String> keys = new TreeMap<>();
         service.environment().forEach((variable, value) -> {
             if (variable.startsWith(ServiceVariables.PREFIX) && !mapped.containsKey(variable)) {

@@ -12,7 +12,7 @@ import java.util.Set;
 public final class LoadBalancerVariables {
     private static final String PREFIX = ServiceVariables.PREFIX;
     static final String ACCEPT_PROXY = PREFIX + "ACCEPT_PROXY";
-    private static final String STATS_PASSWORD = "STATS_PASSWORD";
+    public static final String STATS_PASSWORD = "STATS_PASSWORD";
     private static final Set<String> PROCESS_VARIABLES = Set.of(PREFIX + "TRANSPORT", PREFIX + "VAULT",
             PREFIX + "VAULT_KEY", "SSL_CERT_FILE", "SSL_CERT_DIR");
     private static final Set<String> SERVED = Set.of(

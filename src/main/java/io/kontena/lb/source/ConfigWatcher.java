@@ -1,16 +1,19 @@
 package io.kontena.lb.source;
 
+import io.kontena.lb.config.Frontend;
 import io.kontena.lb.config.HttpService;
 import io.kontena.lb.config.Https;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.config.TcpService;
+import io.kontena.lb.kontena.LoadBalancerVariables;
 import io.kontena.lb.proxy.ProxyRuntime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,8 +156,9 @@ public final class ConfigWatcher {
             Https h = https.get();
             https = applied.https().map(old -> new Https(old.port(), h.certificates(), h.settings(), h.warnings()));
         }
+        Frontend frontend = keepStatsPassword(snapshot);
         if (unavailable.isEmpty() && http.size() == snapshot.http().size() && tcp.size() == snapshot.tcp().size()
-                && https.equals(snapshot.https())) {
+                && https.equals(snapshot.https()) && frontend.equals(snapshot.frontend())) {
             return snapshot;
         }
         http.sort(java.util.Comparator.comparing(HttpService::name));
@@ -165,7 +169,25 @@ public final class ConfigWatcher {
         }
         List<Problem> problems = new ArrayList<>(snapshot.problems());
         problems.addAll(unavailable);
-        return new LbConfig(httpPort, http, tcp, problems, https, snapshot.frontend());
+        return new LbConfig(httpPort, http, tcp, problems, https, frontend);
+    }
+
+    /**
+     * A statistics password that was asked for but could not be had (an empty value, a vault secret gone) is never
+     * no password: the last good one stays, and without one nobody may log in until it is fixed.
+     */
+    private Frontend keepStatsPassword(LbConfig snapshot) {
+        Frontend frontend = snapshot.frontend();
+        if (frontend.statsPassword().isPresent()) {
+            return frontend;
+        }
+        for (Problem p : snapshot.problems()) {
+            if (p.key().equals(LoadBalancerVariables.STATS_PASSWORD)) {
+                String kept = applied.frontend().statsPassword().orElseGet(() -> UUID.randomUUID().toString());
+                return new Frontend(frontend.answers(), frontend.acceptProxy(), Optional.of(kept));
+            }
+        }
+        return frontend;
     }
 
     private static boolean unavailable(List<Problem> unavailable, String subject, int port) {

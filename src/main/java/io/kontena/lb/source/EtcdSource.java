@@ -135,13 +135,21 @@ public final class EtcdSource implements ConfigSource {
         Map<String, String> env = new HashMap<>(environment);
         Map<String, String> resolved = keys;
         List<Problem> missing = new ArrayList<>();
+        // what came from the vault ("subject\nkey", as problems name it) -> the key that mapped it
+        Map<String, String> sealed = new HashMap<>();
+        secrets.lb().forEach(r -> sealed.put(lb + "\n" + r.name(), r.name()));
         try {
             Map<String, String> vault = vault().readAll();
             env.putAll(VaultSecrets.environment(lb, secrets.lb(), vault, missing));
             for (Map.Entry<String, List<SecretRef>> service : secrets.services().entrySet()) {
+                String name = EtcdLayout.serviceOf(service.getKey());
+                for (SecretRef r : service.getValue()) {
+                    String mapping = EtcdLayout.prefix(lb) + service.getKey() + EtcdLayout.SECRETS + r.name();
+                    sealed.put(name + "\n" + r.name(), mapping);
+                    sealed.put(name + "\n" + EtcdLayout.keyOf(lb, service.getKey(), r.name()), mapping);
+                }
                 int before = missing.size();
-                Map<String, String> variables = VaultSecrets.environment(EtcdLayout.serviceOf(service.getKey()),
-                        service.getValue(), vault, missing);
+                Map<String, String> variables = VaultSecrets.environment(name, service.getValue(), vault, missing);
                 resolved = missing.size() == before
                         ? EtcdLayout.withSecrets(lb, resolved, service.getKey(), variables)
                         : EtcdLayout.withoutService(lb, resolved, service.getKey());
@@ -152,7 +160,7 @@ public final class EtcdSource implements ConfigSource {
             throw e.getCause() instanceof ConfigException unreachable ? new ConfigException(message, unreachable)
                     : new ConfigException(message, e);
         }
-        return EtcdLayout.translate(lb, resolved, env, ports).withProblems(missing);
+        return VaultSecrets.finish(EtcdLayout.translate(lb, resolved, env, ports), missing, sealed);
     }
 
     /**

@@ -112,7 +112,7 @@ public final class StackFileSource implements ConfigSource {
             // as a file that does not parse: the last good configuration keeps serving, the operator is told
             throw new ConfigException("cannot read the secrets of " + file + " from the vault: " + e.getMessage(), e);
         }
-        return Translator.translate(resolved.stack(), lbName).withProblems(resolved.problems());
+        return resolved.finish(Translator.translate(resolved.stack(), lbName));
     }
 
     /** Opened when the file first maps a secret; a change of a secret then reads the file again. */

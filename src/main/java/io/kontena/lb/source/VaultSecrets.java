@@ -1,5 +1,6 @@
 package io.kontena.lb.source;
 
+import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.Problem;
 import io.kontena.lb.kontena.SecretRef;
 import io.kontena.lb.kontena.Stack;
@@ -9,8 +10,10 @@ import io.kontena.lb.vault.SecretMapping;
 import io.kontena.lb.vault.SecretStore;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,11 +34,43 @@ public final class VaultSecrets {
     private VaultSecrets() {
     }
 
-    /** A stack with its secrets in place, and what could not be put there. */
-    public record Resolved(Stack stack, List<Problem> problems) {
+    /**
+     * A stack with its secrets in place, and what could not be put there.
+     *
+     * @param sealed the variables whose values came from the vault, as "service\nVARIABLE"
+     */
+    public record Resolved(Stack stack, List<Problem> problems, Set<String> sealed) {
         public Resolved {
             problems = List.copyOf(problems);
+            sealed = Set.copyOf(sealed);
         }
+
+        /** The stack's translation, with the problems of its secrets, and none that shows a value of the vault. */
+        public LbConfig finish(LbConfig translated) {
+            Map<String, String> named = new HashMap<>();
+            sealed.forEach(s -> named.put(s, s.substring(s.indexOf('\n') + 1)));
+            return VaultSecrets.finish(translated, problems, named);
+        }
+    }
+
+    /**
+     * A translation with the problems found before it, where no problem shows a value that came from the vault (a
+     * password, a key): each of {@code sealed}'s variables ("subject\nkey") shows "(not shown)" and is named by the
+     * key that mapped it.
+     */
+    static LbConfig finish(LbConfig translated, List<Problem> before, Map<String, String> sealed) {
+        List<Problem> all = new ArrayList<>(before);
+        all.addAll(translated.problems());
+        if (sealed.isEmpty()) {
+            return translated.withProblems(all);
+        }
+        List<Problem> shown = new ArrayList<>();
+        for (Problem p : all) {
+            String key = sealed.get(p.subject() + "\n" + p.key());
+            shown.add(key == null ? p : new Problem(p.subject(), key, p.value().isEmpty() ? "" : "(not shown)",
+                    p.message()));
+        }
+        return translated.withProblems(shown);
     }
 
     public static boolean needed(Stack stack) {
@@ -46,6 +81,7 @@ public final class VaultSecrets {
     public static Resolved resolve(Stack stack, SecretStore store) {
         Map<String, String> vault = store.readAll();
         List<Problem> problems = new ArrayList<>();
+        Set<String> sealed = new HashSet<>();
         List<StackService> services = new ArrayList<>();
         for (StackService s : stack.services()) {
             List<SecretRef> refs = read(s);
@@ -54,6 +90,7 @@ public final class VaultSecrets {
                 continue;
             }
             int before = problems.size();
+            refs.forEach(r -> sealed.add(s.name() + "\n" + r.name()));
             Map<String, String> env = new HashMap<>(s.environment());
             env.putAll(environment(s.name(), refs, vault, problems));
             if (problems.size() == before || Translator.isLoadBalancer(s)) {
@@ -61,7 +98,7 @@ public final class VaultSecrets {
                         s.secrets(), s.healthCheck()));
             }
         }
-        return new Resolved(new Stack(stack.name(), services), problems);
+        return new Resolved(new Stack(stack.name(), services), problems, sealed);
     }
 
     /**

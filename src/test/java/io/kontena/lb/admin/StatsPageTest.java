@@ -75,6 +75,9 @@ class StatsPageTest {
             assertThat(c.send(get("/metrics", basic("admin", PASSWORD))).read().status()).isEqualTo(401);
             assertThat(c.send(get("/api/health", null)).read().status()).isEqualTo(200);
             assertThat(c.send(get("/api/config", basic("stats", PASSWORD))).read().status()).isEqualTo(200);
+            assertThat(c.send(get("/api/config?x", basic("stats", PASSWORD).replace("Basic", "basic"))).read()
+                    .status()).as("the scheme in any case").isEqualTo(200);
+            assertThat(c.send(get("/api/health/../config", null)).read().status()).isEqualTo(401);
 
             RawHttp.Response page = c.send(get("/", basic("stats", PASSWORD))).read();
             assertThat(page.status()).isEqualTo(200);

@@ -47,6 +47,37 @@ class ConfigWatcherTest {
     }
 
     @Test
+    void aStatsPasswordThatCannotBeHadKeepsTheLastOneOrLetsNobodyIn() {
+        LbConfig none = Translator.translate(StackFile.parse("""
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["0:80"]
+                    environment:
+                      STATS_PASSWORD: ""
+                """, "kontena.yml"), Optional.empty());
+        assertThat(none.frontend().statsPassword()).isEmpty();
+        ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+        watcher.offer(none);
+        String locked = watcher.applied().frontend().statsPassword().orElseThrow(); // nobody knows it
+        assertThat(locked).isNotEmpty();
+        watcher.offer(none);
+        assertThat(watcher.applied().frontend().statsPassword()).contains(locked); // and it stays the same
+
+        ConfigWatcher other = new ConfigWatcher(lb.runtime());
+        other.offer(Translator.translate(StackFile.parse("""
+                services:
+                  lb:
+                    image: kontena/lb
+                    ports: ["0:80"]
+                    environment:
+                      STATS_PASSWORD: s3cret
+                """, "kontena.yml"), Optional.empty()));
+        other.offer(none);
+        assertThat(other.applied().frontend().statsPassword()).contains("s3cret");
+    }
+
+    @Test
     void aServiceRejectedLaterKeepsHttpsAsItWas() {
         ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
         watcher.offer(translate(www.bundle(), api.bundle(), ""));

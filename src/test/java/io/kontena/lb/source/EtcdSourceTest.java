@@ -359,7 +359,7 @@ class EtcdSourceTest {
             vault.remove("www_cert");
             await(() -> !watcher.problems().isEmpty());
             assertThat(watcher.problems()).map(Problem::toString).anySatisfy(p -> assertThat(p)
-                    .contains("lb: SSL_CERTS=www_cert: secret 'www_cert' is not in the vault"));
+                    .contains("lb: SSL_CERTS=(not shown): secret 'www_cert' is not in the vault"));
             assertThat(TestCertificates.served(lb.runtime().httpsPort(), "www.example.com"))
                     .isEqualTo(www.certificate());
         }
@@ -385,7 +385,8 @@ class EtcdSourceTest {
             vault.remove("web_users"); // the service is rejected: its last good version, with bob, keeps serving
             await(() -> !watcher.problems().isEmpty());
             assertThat(watcher.problems()).singleElement().asString()
-                    .contains("web: KONTENA_LB_BASIC_AUTH_SECRETS=web_users: secret 'web_users' is not in the vault");
+                    .contains("web: " + LB + "services/web/secrets/KONTENA_LB_BASIC_AUTH_SECRETS=(not shown): "
+                            + "secret 'web_users' is not in the vault");
             assertThat(authorized(port, null)).isEqualTo(401);
             assertThat(authorized(port, "bob:builder")).isEqualTo(200);
         }

@@ -70,7 +70,7 @@ class VaultSecretsTest {
                     Thread.sleep(50);
                 }
                 assertThat(watcher.problems()).singleElement().asString().contains(
-                        "web: KONTENA_LB_BASIC_AUTH_SECRETS=web_users: secret 'web_users' is not in the vault");
+                        "web: KONTENA_LB_BASIC_AUTH_SECRETS=(not shown): secret 'web_users' is not in the vault");
                 assertThat(status(null)).as("the last good version, with its users").isEqualTo(401);
                 assertThat(status(basic("alice", "wonderland"))).isEqualTo(200);
             }

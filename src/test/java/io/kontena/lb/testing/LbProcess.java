@@ -78,9 +78,20 @@ public final class LbProcess implements AutoCloseable {
         Path out = Files.createTempFile("kontena-lb", ".out");
         Path err = Files.createTempFile("kontena-lb", ".err");
         ProcessBuilder b = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-        b.environment().putAll(environment);
+        withEnvironment(b, environment);
         Process p = b.start();
         return new LbProcess(p, out, err);
+    }
+
+    /**
+     * The test's own variables on top of this process's, less those that would tell the process where etcd is, how
+     * to reach it or which vault key to use: a developer's shell must not change what a test sees.
+     */
+    private static void withEnvironment(ProcessBuilder builder, Map<String, String> environment) {
+        builder.environment().keySet().removeIf(name -> name.startsWith("ETCDCTL_") || name.equals("ETCD_NODE")
+                || name.startsWith("KONTENA_LB_VAULT") || name.equals("KONTENA_STACK_NAME")
+                || name.equals("KONTENA_SERVICE_NAME") || name.equals("STATS_PASSWORD"));
+        builder.environment().putAll(environment);
     }
 
     /** What a command that ran to its end gave: its exit status and its output, stdout and stderr in one. */
@@ -97,7 +108,7 @@ public final class LbProcess implements AutoCloseable {
                 .toString(), "-cp", shippedClassPath(), "io.kontena.lb.cli.Main"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(environment);
+        withEnvironment(builder, environment);
         Process p = builder.start();
         String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         return new Finished(p.waitFor(), output);
