@@ -9,13 +9,12 @@ import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.testing.TestVaults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -171,9 +170,7 @@ class EtcdProcessTest {
     @Test
     void aCertificateWrittenOnceToTheVaultInEtcdIsServedAndRenewedByEveryLoadBalancerOfTheFleet() throws Exception {
         WhoAmI a = fixture.whoami("a");
-        byte[] bytes = new byte[32];
-        new SecureRandom().nextBytes(bytes);
-        Map<String, String> key = Map.of("KONTENA_LB_VAULT_KEY", Base64.getEncoder().encodeToString(bytes));
+        Map<String, String> key = Map.of("KONTENA_LB_VAULT_KEY", TestVaults.newKey());
         TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
         try (EtcdServer etcd = EtcdServer.start(dir)) {
             command(key, "vault", "--etcd", etcd.url(), "write", "www_cert", www.bundle());

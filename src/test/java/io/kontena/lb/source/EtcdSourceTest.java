@@ -290,13 +290,9 @@ class EtcdSourceTest {
 
     @Test
     void theLoadBalancersCertificatesComeFromTheVaultInEtcdAndChangesThereApplyLive() throws Exception {
-        WhoAmI a = lb.whoami("a");
         TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
         try (EtcdSecretStore vault = vault(VAULT_KEY)) {
-            vault.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
-            etcd.putAll(web("/", a));
-            etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
-            ConfigWatcher watcher = serve("lb");
+            ConfigWatcher watcher = serveWithCertificateInVault(vault, www);
             int port = lb.runtime().httpsPort();
             assertThat(TestCertificates.served(port, "www.example.com")).isEqualTo(www.certificate());
 
@@ -321,13 +317,9 @@ class EtcdSourceTest {
 
     @Test
     void aVaultThatCannotBeReadRejectsTheChangeAndTheLastGoodCertificateKeepsServing() throws Exception {
-        WhoAmI a = lb.whoami("a");
         TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
         try (EtcdSecretStore vault = vault(VAULT_KEY)) {
-            vault.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
-            etcd.putAll(web("/", a));
-            etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
-            ConfigWatcher watcher = serve("lb");
+            ConfigWatcher watcher = serveWithCertificateInVault(vault, www);
             int port = lb.runtime().httpsPort();
 
             // the vault written again under another key: this load balancer's no longer opens it
@@ -349,13 +341,9 @@ class EtcdSourceTest {
 
     @Test
     void aSecretRemovedFromTheVaultIsAProblemAndItsCertificateKeepsServing() throws Exception {
-        WhoAmI a = lb.whoami("a");
         TestCertificates.Issued www = TestCertificates.cert("www.example.com").build();
         try (EtcdSecretStore vault = vault(VAULT_KEY)) {
-            vault.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
-            etcd.putAll(web("/", a));
-            etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
-            ConfigWatcher watcher = serve("lb");
+            ConfigWatcher watcher = serveWithCertificateInVault(vault, www);
             vault.remove("www_cert");
             await(() -> !watcher.problems().isEmpty());
             assertThat(watcher.problems()).map(Problem::toString).anySatisfy(p -> assertThat(p)
@@ -411,6 +399,15 @@ class EtcdSourceTest {
         assertThatThrownBy(source::load).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cannot read the secrets of lb from the vault in etcd")
                 .hasMessageContaining("needs its key in KONTENA_LB_VAULT_KEY");
+    }
+
+    /** Serves web ("a") and the certificate that the load balancer's secrets/SSL_CERTS maps from www_cert. */
+    private ConfigWatcher serveWithCertificateInVault(EtcdSecretStore vault, TestCertificates.Issued www)
+            throws Exception {
+        vault.write("www_cert", www.bundle(), SecretStore.WriteMode.CREATE);
+        etcd.putAll(web("/", lb.whoami("a")));
+        etcd.put(LB + "secrets/SSL_CERTS", "www_cert");
+        return serve("lb");
     }
 
     private EtcdSecretStore vault(String base64Key) {

@@ -7,12 +7,12 @@ import io.kontena.lb.kontena.Stack;
 import io.kontena.lb.kontena.StackFile;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
+import io.kontena.lb.testing.TestVaults;
 import io.kontena.lb.vault.FileSecretStore;
 import io.kontena.lb.vault.SecretStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
@@ -107,12 +107,8 @@ class VaultSecretsTest {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** A vault in the test's directory under a new key, read again within 100 ms of a change. */
     private FileSecretStore vault() {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        return new FileSecretStore(dir.resolve("vault.json"), Optional.of(Base64.getEncoder().encodeToString(key)),
-                Duration.ofMillis(100));
+        return TestVaults.inDirectory(dir);
     }
 
     /** web's users come from the secret web_users; its DB_PASSWORD from a secret that is the application's. */

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kontena.lb.testing.EtcdServer;
+import io.kontena.lb.testing.TestVaults;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
@@ -26,7 +24,7 @@ class EtcdSecretStoreTest {
     Path dir;
 
     private EtcdServer etcd;
-    private final String key = newKey();
+    private final String key = TestVaults.newKey();
 
     @BeforeEach
     void startEtcd() throws Exception {
@@ -36,12 +34,6 @@ class EtcdSecretStoreTest {
     @AfterEach
     void stopEtcd() throws Exception {
         etcd.close();
-    }
-
-    private static String newKey() {
-        byte[] bytes = new byte[32];
-        new SecureRandom().nextBytes(bytes);
-        return Base64.getEncoder().encodeToString(bytes);
     }
 
     private EtcdSecretStore store(String base64Key) {
@@ -79,7 +71,7 @@ class EtcdSecretStoreTest {
             store.write("www_cert", PEM, SecretStore.WriteMode.CREATE);
             store.write("other", "x", SecretStore.WriteMode.CREATE);
         }
-        try (EtcdSecretStore wrong = store(newKey())) {
+        try (EtcdSecretStore wrong = store(TestVaults.newKey())) {
             assertThatThrownBy(wrong::list).isInstanceOf(VaultException.class)
                     .hasMessageContaining("vault key does not match the one the vault in etcd (/kontena/vault/ at "
                             + etcd.url() + ") was written with");

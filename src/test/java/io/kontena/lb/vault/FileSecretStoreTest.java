@@ -1,5 +1,6 @@
 package io.kontena.lb.vault;
 
+import io.kontena.lb.testing.TestVaults;
 import io.kontena.lb.vault.SecretStore.WriteMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -7,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -30,11 +30,6 @@ class FileSecretStoreTest {
         return new FileSecretStore(file, Optional.empty(), Duration.ofMillis(20));
     }
 
-    private static String randomKey() {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        return Base64.getEncoder().encodeToString(key);
-    }
 
     @Test
     void roundTrip() {
@@ -106,13 +101,13 @@ class FileSecretStoreTest {
     @Test
     void aWrongKeyIsAClearErrorNeverGarbage() {
         Path file = dir.resolve("vault.json");
-        String key = randomKey();
+        String key = TestVaults.newKey();
         try (FileSecretStore store = new FileSecretStore(file, Optional.of(key), Duration.ofSeconds(1))) {
             store.write("x", VALUE, WriteMode.CREATE);
         }
         assertThat(dir.resolve("vault.key")).doesNotExist();
 
-        try (FileSecretStore wrong = new FileSecretStore(file, Optional.of(randomKey()), Duration.ofSeconds(1))) {
+        try (FileSecretStore wrong = new FileSecretStore(file, Optional.of(TestVaults.newKey()), Duration.ofSeconds(1))) {
             assertThatThrownBy(() -> wrong.read("x"))
                     .isInstanceOf(VaultException.WrongKey.class)
                     .hasMessage("vault key does not match the one the vault was written with "

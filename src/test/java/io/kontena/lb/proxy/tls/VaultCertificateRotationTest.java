@@ -8,13 +8,12 @@ import io.kontena.lb.source.StackFileSource;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.testing.TestVaults;
 import io.kontena.lb.vault.FileSecretStore;
 import io.kontena.lb.vault.SecretStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -110,12 +109,8 @@ class VaultCertificateRotationTest {
         }
     }
 
-    /** A vault in the test's directory under a new key, read again within 100 ms of a change. */
     private FileSecretStore vault() {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        return new FileSecretStore(dir.resolve("vault.json"), Optional.of(Base64.getEncoder().encodeToString(key)),
-                Duration.ofMillis(100));
+        return TestVaults.inDirectory(dir);
     }
 
     /** A stack file whose load balancer takes SSL_CERTS from the secret www_cert and balances to {@code web}. */
