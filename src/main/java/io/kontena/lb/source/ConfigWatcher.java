@@ -158,7 +158,7 @@ public final class ConfigWatcher {
         }
         Frontend frontend = keepStatsPassword(snapshot);
         if (unavailable.isEmpty() && http.size() == snapshot.http().size() && tcp.size() == snapshot.tcp().size()
-                && https.equals(snapshot.https()) && frontend.equals(snapshot.frontend())) {
+                && https.equals(snapshot.https()) && frontend == snapshot.frontend()) {
             return snapshot;
         }
         http.sort(java.util.Comparator.comparing(HttpService::name));

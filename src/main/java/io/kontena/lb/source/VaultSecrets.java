@@ -73,8 +73,14 @@ public final class VaultSecrets {
         return translated.withProblems(shown);
     }
 
+    // loops rather than streams: needed runs on the start path, where the JVM spins a class for each lambda
     public static boolean needed(Stack stack) {
-        return stack.services().stream().anyMatch(s -> !read(s).isEmpty());
+        for (StackService s : stack.services()) {
+            if (!read(s).isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @throws io.kontena.lb.vault.VaultException when the vault cannot be read */
@@ -126,6 +132,12 @@ public final class VaultSecrets {
     /** The mappings of {@code service} that the load balancer reads. */
     private static List<SecretRef> read(StackService service) {
         boolean lb = Translator.isLoadBalancer(service);
-        return service.secrets().stream().filter(r -> lb || r.name().startsWith(BALANCED_SERVICE_PREFIX)).toList();
+        List<SecretRef> refs = new ArrayList<>();
+        for (SecretRef r : service.secrets()) {
+            if (lb || r.name().startsWith(BALANCED_SERVICE_PREFIX)) {
+                refs.add(r);
+            }
+        }
+        return refs;
     }
 }
