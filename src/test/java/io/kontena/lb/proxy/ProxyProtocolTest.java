@@ -8,6 +8,7 @@ import io.kontena.lb.config.Frontend;
 import io.kontena.lb.config.LbConfig;
 import io.kontena.lb.config.TlsSettings;
 import io.kontena.lb.demo.WhoAmI;
+import io.kontena.lb.testing.H2Client;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.TestCertificates;
@@ -98,6 +99,24 @@ class ProxyProtocolTest {
         }
     }
 
+
+    @Test
+    void overHttp2EachStreamHasTheHeadersClient() throws Exception {
+        WhoAmI web = lb.whoami("web-1");
+        lb.serveHttps(TlsSettings.DEFAULTS, List.of(TestCertificates.cert("www.example.com").build()),
+                List.of(ProxyFixture.http("web", List.of(), List.of("/"), web)), List.of(),
+                new Frontend(Map.of(), true, Optional.empty()));
+        try (H2Client h2 = new H2Client(lb.httpsPort(), "www.example.com",
+                "PROXY TCP4 203.0.113.7 10.0.0.1 56324 8443\r\n")) {
+            for (int i = 0; i < 2; i++) {
+                H2Client.Response r = h2.get("www.example.com", "/");
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.echoed("x-forwarded-for")).isEqualTo("203.0.113.7");
+                assertThat(r.echoed("x-forwarded-proto")).isEqualTo("https");
+                assertThat(r.echoed("x-forwarded-port")).isEqualTo("8443");
+            }
+        }
+    }
 
     @Test
     void aConnectionWithoutAHeaderIsClosedUnanswered() throws Exception {

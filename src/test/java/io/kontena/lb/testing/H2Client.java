@@ -8,6 +8,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -33,6 +35,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +62,15 @@ public final class H2Client implements AutoCloseable {
 
     /** @param sni the server name to send, or null */
     public H2Client(int port, String sni) throws Exception {
+        this(port, sni, null);
+    }
+
+    /**
+     * @param sni         the server name to send, or null
+     * @param proxyHeader a PROXY protocol header to send before the handshake, as a load balancer in front does; or
+     *                    null
+     */
+    public H2Client(int port, String sni, String proxyHeader) throws Exception {
         SslContext tls = SslContextBuilder.forClient()
                 .sslProvider(SslProvider.JDK)
                 .trustManager(InsecureTrustManagerFactory.INSTANCE)
@@ -80,6 +92,22 @@ public final class H2Client implements AutoCloseable {
                                 negotiated.completeExceptionally(f.cause());
                             }
                         });
+                        if (proxyHeader != null) {
+                            // the handshake starts when the connection does: the header goes out ahead of it
+                            ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+                                @Override
+                                public void connect(ChannelHandlerContext ctx, SocketAddress remote,
+                                                    SocketAddress local, ChannelPromise promise) {
+                                    ctx.connect(remote, local, promise);
+                                    promise.addListener(f -> {
+                                        if (f.isSuccess()) {
+                                            ctx.writeAndFlush(Unpooled.copiedBuffer(proxyHeader,
+                                                    StandardCharsets.US_ASCII));
+                                        }
+                                    });
+                                }
+                            });
+                        }
                         ch.pipeline().addLast(ssl, Http2FrameCodecBuilder.forClient().build(),
                                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
                                 new ChannelInboundHandlerAdapter() {
