@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -110,7 +109,7 @@ final class SourceOptions {
     static VaultSecrets.Resolved readStack(Path stack, Supplier<SecretStore> vault) {
         Stack read = StackFile.read(stack);
         if (!VaultSecrets.needed(read)) {
-            return new VaultSecrets.Resolved(read, List.of(), Set.of());
+            return new VaultSecrets.Resolved(read, List.of(), Map.of());
         }
         try (SecretStore secrets = vault.get()) {
             return VaultSecrets.resolve(read, secrets);

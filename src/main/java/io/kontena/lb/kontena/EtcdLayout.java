@@ -173,7 +173,13 @@ public final class EtcdLayout {
         String prefix = prefix(lb);
         List<SecretRef> own = new ArrayList<>();
         Map<String, List<SecretRef>> services = new TreeMap<>();
-        new TreeMap<>(keys).forEach((key, value) -> {
+        Map<String, String> mappings = new TreeMap<>(); // in key order, for a stable join; few, of all the keys
+        keys.forEach((key, value) -> {
+            if (key.contains("/" + SECRETS)) {
+                mappings.put(key, value);
+            }
+        });
+        mappings.forEach((key, value) -> {
             if (key.startsWith(prefix + SECRETS)) {
                 String variable = key.substring(prefix.length() + SECRETS.length());
                 if (secretsProblem(variable, value) == null) {

@@ -10,10 +10,8 @@ import io.kontena.lb.vault.SecretMapping;
 import io.kontena.lb.vault.SecretStore;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,19 +35,18 @@ public final class VaultSecrets {
     /**
      * A stack with its secrets in place, and what could not be put there.
      *
-     * @param sealed the variables whose values came from the vault, as "service\nVARIABLE"
+     * @param sealed the variables whose values came from the vault, as {@link #finish(LbConfig, List, Map)} takes
+     *               them: "service\nVARIABLE" -> VARIABLE
      */
-    public record Resolved(Stack stack, List<Problem> problems, Set<String> sealed) {
+    public record Resolved(Stack stack, List<Problem> problems, Map<String, String> sealed) {
         public Resolved {
             problems = List.copyOf(problems);
-            sealed = Set.copyOf(sealed);
+            sealed = Map.copyOf(sealed);
         }
 
         /** The stack's translation, with the problems of its secrets, and none that shows a value of the vault. */
         public LbConfig finish(LbConfig translated) {
-            Map<String, String> named = new HashMap<>();
-            sealed.forEach(s -> named.put(s, s.substring(s.indexOf('\n') + 1)));
-            return VaultSecrets.finish(translated, problems, named);
+            return VaultSecrets.finish(translated, problems, sealed);
         }
     }
 
@@ -87,7 +84,7 @@ public final class VaultSecrets {
     public static Resolved resolve(Stack stack, SecretStore store) {
         Map<String, String> vault = store.readAll();
         List<Problem> problems = new ArrayList<>();
-        Set<String> sealed = new HashSet<>();
+        Map<String, String> sealed = new HashMap<>();
         List<StackService> services = new ArrayList<>();
         for (StackService s : stack.services()) {
             List<SecretRef> refs = read(s);
@@ -96,7 +93,7 @@ public final class VaultSecrets {
                 continue;
             }
             int before = problems.size();
-            refs.forEach(r -> sealed.add(s.name() + "\n" + r.name()));
+            refs.forEach(r -> sealed.put(s.name() + "\n" + r.name(), r.name()));
             Map<String, String> env = new HashMap<>(s.environment());
             env.putAll(environment(s.name(), refs, vault, problems));
             if (problems.size() == before || Translator.isLoadBalancer(s)) {

@@ -300,12 +300,15 @@ public final class EtcdSecretStore implements SecretStore {
         }
     }
 
-    /** An etcd call, failing as a vault error that says what could not be done where. */
+    /**
+     * An etcd call, failing as a vault error that says what could not be done where; its cause is etcd's failure (a
+     * ConfigException), so that a caller can tell an etcd that did not answer from a vault that cannot be opened.
+     */
     private <T> T call(CompletableFuture<T> call, String what) {
         try {
             return EtcdCalls.await(call, what, endpoints);
         } catch (ConfigException e) {
-            throw new VaultException(e.getMessage(), e.getCause());
+            throw new VaultException(e.getMessage(), e);
         }
     }
 }
