@@ -135,20 +135,27 @@ public final class EtcdLayout {
         if (!key.startsWith(ROOT)) {
             return Optional.empty();
         }
-        String[] parts = key.substring(ROOT.length()).split("/", 4);
-        if (parts.length >= 3 && isLbDir(parts[1])) {
-            return Optional.of(parts[0]);
+        String relative = key.substring(ROOT.length());
+        String[] own = relative.split("/", 3); // <lb>, its directory, the rest
+        if (own.length == 3 && isLbKey(own[1], own[2])) {
+            return Optional.of(own[0]);
         }
-        return parts.length == 4 && isLbDir(parts[2]) ? Optional.of(parts[0] + "/" + parts[1]) : Optional.empty();
+        String[] stacked = relative.split("/", 4); // <stack>, <lb>, its directory, the rest
+        return stacked.length == 4 && isLbKey(stacked[2], stacked[3])
+                ? Optional.of(stacked[0] + "/" + stacked[1]) : Optional.empty();
+    }
+
+    /**
+     * Whether {@code dir/rest} is a key of a load balancer's subtree: under a services' directory, or one of its own
+     * secret mappings ({@code secrets/<VARIABLE>}, one level: a load balancer of a stack named "secrets" keeps its
+     * services under {@code <stack>/secrets/services/}).
+     */
+    private static boolean isLbKey(String dir, String rest) {
+        return isKindDir(dir) || (dir + "/").equals(SECRETS) && !rest.contains("/");
     }
 
     private static boolean isKindDir(String name) {
         return name.equals(HTTP_DIR) || name.equals(TCP_DIR);
-    }
-
-    /** A directory that a load balancer's subtree has directly: its services' and its secrets'. */
-    private static boolean isLbDir(String name) {
-        return isKindDir(name) || (name + "/").equals(SECRETS);
     }
 
     /**
@@ -332,6 +339,9 @@ public final class EtcdLayout {
 
     /** Files one key under its service, or reports it when the layout has no place for it. */
     private void sort(String key, String value) {
+        if (!lbNameOf(key).orElse(lb).equals(lb)) {
+            return; // a key of load balancer "<lb>/<name>", a stack's, whose subtree lies inside this one's
+        }
         if (key.startsWith(prefix + SECRETS)) {
             String variable = key.substring(prefix.length() + SECRETS.length());
             String problem = secretsProblem(variable, value);
@@ -343,9 +353,6 @@ public final class EtcdLayout {
             return;
         }
         String[] place = place(prefix, key);
-        if (place == null && lbNameOf(key).filter(name -> !name.equals(lb)).isPresent()) {
-            return; // a key of load balancer "<lb>/<name>", a stack's, whose subtree lies inside this one's
-        }
         if (place == null) {
             problems.add(SUBJECT, key, value, "not a key of the load balancer's layout, which is "
                     + prefix + HTTP_DIR + "/<service>/<key>, " + prefix + TCP_DIR + "/<service>/<key> or " + prefix

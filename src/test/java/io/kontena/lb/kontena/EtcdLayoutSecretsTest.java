@@ -64,6 +64,18 @@ class EtcdLayoutSecretsTest {
     }
 
     @Test
+    void theSubtreeOfAStacksLoadBalancerNamedSecretsIsNotTakenForMappings() {
+        String inner = "/kontena/haproxy/shop/secrets/services/web/";
+        Map<String, String> keys = Map.of(inner + "balance", "roundrobin", inner + "virtual_path", "/",
+                "/kontena/haproxy/shop/secrets/SSL_CERTS", "www_cert");
+        assertThat(EtcdLayout.lbNameOf(inner + "balance")).contains("shop/secrets");
+        assertThat(EtcdLayout.lbNameOf("/kontena/haproxy/shop/secrets/SSL_CERTS")).contains("shop");
+        assertThat(EtcdLayout.secrets("shop", keys).lb()).containsExactly(new SecretRef("www_cert", "SSL_CERTS", "env"));
+        assertThat(EtcdLayout.translate("shop", keys, Map.of(), List.of()).problems()).isEmpty();
+        assertThat(EtcdLayout.translate("shop/secrets", keys, Map.of(), List.of()).http()).hasSize(1);
+    }
+
+    @Test
     void aStackFilesLoadBalancerIsPublishedWithItsMappings() {
         StackService lb = new StackService("lb", "kontena/lb", Map.of(), List.of(), List.of(), List.of(),
                 List.of(new SecretRef("www_cert", "SSL_CERTS", "env"), new SecretRef("api_cert", "SSL_CERTS", "env"),
