@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How an etcd client proves itself and checks etcd, from the variables that etcdctl reads, so that a machine set up
@@ -20,6 +22,7 @@ import java.util.Optional;
  * ({@code --client-cert-auth}); and etcd's own users, {@value #USER} as {@code name:password}.
  */
 final class EtcdSecurity {
+    private static final Logger log = LoggerFactory.getLogger(EtcdSecurity.class);
     static final String CA = "ETCDCTL_CACERT";
     static final String CERT = "ETCDCTL_CERT";
     static final String KEY = "ETCDCTL_KEY";
@@ -74,6 +77,10 @@ final class EtcdSecurity {
                 throw new ConfigException(USER + ": expected name:password, as etcdctl --user takes it");
             }
             builder.user(EtcdCalls.bytes(user.substring(0, colon))).password(EtcdCalls.bytes(user.substring(colon + 1)));
+            if (!tls) {
+                log.warn("{}: etcd user {}'s password goes to {} unencrypted; give etcd's https:// URLs", USER,
+                        user.substring(0, colon), String.join(",", endpoints));
+            }
         }
     }
 

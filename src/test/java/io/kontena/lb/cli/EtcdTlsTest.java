@@ -97,7 +97,9 @@ class EtcdTlsTest {
             etcd.enableAuthentication("s3cret");
             LbProcess.Finished user = LbProcess.command(Map.of("ETCDCTL_USER", "root:s3cret"),
                     "validate", "--etcd", etcd.url(), "--lb", "lb");
-            assertThat(user.output()).contains("etcd has no keys under /kontena/haproxy/lb/"); // read, and empty
+            assertThat(user.output()).contains("etcd has no keys under /kontena/haproxy/lb/") // read, and empty
+                    .contains("ETCDCTL_USER: etcd user root's password goes to " + etcd.url() + " unencrypted")
+                    .doesNotContain("s3cret");
             LbProcess.Finished wrong = LbProcess.command(Map.of("ETCDCTL_USER", "root:guess"),
                     "validate", "--etcd", etcd.url(), "--lb", "lb");
             assertThat(wrong.exit()).isNotZero();
