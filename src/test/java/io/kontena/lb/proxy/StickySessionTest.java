@@ -69,6 +69,39 @@ class StickySessionTest {
     }
 
     @Test
+    void servicesOfOneHostByPathEachHaveTheirOwnCookieSlot() throws Exception {
+        WhoAmI a = lb.whoami("a");
+        WhoAmI b = lb.whoami("b");
+        WhoAmI c = lb.whoami("c");
+        WhoAmI d = lb.whoami("d");
+        lb.serve(service("api", "/api", a, b), service("shop", "/shop", c, d));
+        int port = lb.httpPort();
+        RawHttp.Response api = get(port, "/api/x", null);
+        RawHttp.Response shop = get(port, "/shop/x", null);
+        assertThat(api.header("set-cookie")).matches("KONTENA_SERVERID=[0-9a-f]+; Path=/api");
+        assertThat(shop.header("set-cookie")).matches("KONTENA_SERVERID=[0-9a-f]+; Path=/shop");
+        String apiCookie = api.header("set-cookie").substring(0, api.header("set-cookie").indexOf(';'));
+        String shopCookie = shop.header("set-cookie").substring(0, shop.header("set-cookie").indexOf(';'));
+        for (int i = 0; i < 4; i++) { // each path's requests carry its own cookie, as a browser sends them
+            assertThat(get(port, "/api/x", apiCookie).instance()).isEqualTo(api.instance());
+            assertThat(get(port, "/shop/x", shopCookie).instance()).isEqualTo(shop.instance());
+        }
+    }
+
+    private static HttpService service(String name, String path, WhoAmI... upstreams) {
+        return new HttpService(name, Balance.ROUND_ROBIN, List.of(), List.of(path), false, false,
+                java.util.Arrays.stream(upstreams).map(ProxyFixture::at).toList(), Timeouts.DEFAULTS, HeaderRules.NONE,
+                Optional.empty(), Optional.empty(), Optional.of(StickyCookie.DEFAULT));
+    }
+
+    private static RawHttp.Response get(int port, String path, String cookie) throws IOException {
+        try (RawHttp c = new RawHttp(port)) {
+            return c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n" + (cookie == null ? "" : "Cookie: " + cookie
+                    + "\r\n") + "Connection: close\r\n\r\n").read();
+        }
+    }
+
+    @Test
     void aSessionThatStartsWithAWebSocketSticksToo() throws Exception {
         WhoAmI a = lb.whoami("a");
         WhoAmI b = lb.whoami("b");

@@ -485,7 +485,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     /** The sticky-session cookie, for a service that has them. */
     private void stick(HttpResponse response) {
         if (target.service().stickyCookie().isPresent()) {
-            StickySessions.toResponse(target.service().stickyCookie().get(), response.headers(), endpoint, stickyIds);
+            List<String> paths = target.service().virtualPaths();
+            StickySessions.toResponse(target.service().stickyCookie().get(), response.headers(), endpoint, stickyIds,
+                    paths.size() == 1 ? paths.get(0) : "/");
         }
     }
 

@@ -83,14 +83,19 @@ final class StickySessions {
      * the session cookie the upstream sets.
      *
      * @param clientIds what the request's cookies named
+     * @param path      where the service is served: its one virtual path, or "/". A cookie of a service routed by
+     *                  its path is the browser's for that path only, so that services of one host by path each keep
+     *                  their own rather than taking turns in one slot
      */
-    static void toResponse(StickyCookie sticky, HttpHeaders headers, Endpoint endpoint, List<String> clientIds) {
+    static void toResponse(StickyCookie sticky, HttpHeaders headers, Endpoint endpoint, List<String> clientIds,
+                           String path) {
         String id = endpoint.stickyId();
         if (sticky.mode() == StickyCookie.Mode.INSERT) {
             if (clientIds.contains(id)) {
                 return;
             }
-            StringBuilder cookie = new StringBuilder(sticky.name()).append('=').append(id).append("; Path=/");
+            StringBuilder cookie = new StringBuilder(sticky.name()).append('=').append(id).append("; Path=")
+                    .append(path);
             sticky.domain().ifPresent(d -> cookie.append("; Domain=").append(d));
             if (sticky.httpOnly()) {
                 cookie.append("; HttpOnly");

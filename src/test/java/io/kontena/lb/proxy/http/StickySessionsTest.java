@@ -25,7 +25,7 @@ class StickySessionsTest {
             if (c[0] != null) {
                 headers.set("Cache-Control", c[0]);
             }
-            StickySessions.toResponse(StickyCookie.DEFAULT, headers, UPSTREAM, List.of());
+            StickySessions.toResponse(StickyCookie.DEFAULT, headers, UPSTREAM, List.of(), "/");
             assertThat(headers.get("Cache-Control")).as(String.valueOf(c[0])).isEqualTo(c[1]);
         }
     }
