@@ -67,6 +67,17 @@ final class StickySessions {
         return ids;
     }
 
+    /** Whether a cookie's Path attribute can hold this path (RFC 6265: no control characters, no ';'). */
+    private static boolean cookiePath(String path) {
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c < 0x21 || c > 0x7e || c == ';') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The first endpoint of {@code candidates} that one of {@code ids} names and that may take work now, or null. */
     static Endpoint named(List<String> ids, List<Endpoint> candidates, List<Endpoint> exclude) {
         for (Endpoint e : candidates) {
@@ -85,7 +96,8 @@ final class StickySessions {
      * @param clientIds what the request's cookies named
      * @param path      where the service is served: its one virtual path, or "/". A cookie of a service routed by
      *                  its path is the browser's for that path only, so that services of one host by path each keep
-     *                  their own rather than taking turns in one slot
+     *                  their own rather than taking turns in one slot; a path a cookie cannot name (one with ';' or
+     *                  a character outside printable ASCII) leaves it at "/"
      */
     static void toResponse(StickyCookie sticky, HttpHeaders headers, Endpoint endpoint, List<String> clientIds,
                            String path) {
@@ -95,7 +107,7 @@ final class StickySessions {
                 return;
             }
             StringBuilder cookie = new StringBuilder(sticky.name()).append('=').append(id).append("; Path=")
-                    .append(path);
+                    .append(cookiePath(path) ? path : "/");
             sticky.domain().ifPresent(d -> cookie.append("; Domain=").append(d));
             if (sticky.httpOnly()) {
                 cookie.append("; HttpOnly");

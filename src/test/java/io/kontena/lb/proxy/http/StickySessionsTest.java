@@ -31,6 +31,16 @@ class StickySessionsTest {
     }
 
     @Test
+    void theCookiesPathIsTheServicesUnlessACookieCannotNameIt() {
+        HttpHeaders api = new DefaultHttpHeaders();
+        StickySessions.toResponse(StickyCookie.DEFAULT, api, UPSTREAM, List.of(), "/api");
+        assertThat(api.get("Set-Cookie")).isEqualTo("KONTENA_SERVERID=" + UPSTREAM.stickyId() + "; Path=/api");
+        HttpHeaders odd = new DefaultHttpHeaders();
+        StickySessions.toResponse(StickyCookie.DEFAULT, odd, UPSTREAM, List.of(), "/a;Domain=evil.example");
+        assertThat(odd.get("Set-Cookie")).isEqualTo("KONTENA_SERVERID=" + UPSTREAM.stickyId() + "; Path=/");
+    }
+
+    @Test
     void prefixReadsOnlyItsOwnPrefixAndSpansSeveralCookieHeaders() {
         HttpHeaders headers = new DefaultHttpHeaders().add("Cookie", "a=1; SID=" + UPSTREAM.stickyId() + "~abc")
                 .add("Cookie", "b=2");
