@@ -2,8 +2,10 @@ package io.kontena.lb.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kontena.lb.config.BasicAuth;
 import io.kontena.lb.proxy.InheritedSockets;
 import io.kontena.lb.proxy.Transport;
+import io.kontena.lb.proxy.http.BasicAuthCheck;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -27,11 +29,11 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +46,7 @@ import java.util.function.Supplier;
 public final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     static final String USER = "stats";
+    private static final String REALM = "kontena-lb";
 
     private final EventLoopGroup loop;
     private final Channel channel;
@@ -62,13 +65,14 @@ public final class AdminServer implements AutoCloseable {
                                     Supplier<String> metrics, Supplier<Optional<String>> password,
                                     InheritedSockets inherited) {
         EventLoopGroup loop = Transport.eventLoops(1, "admin");
+        Supplier<Optional<BasicAuthCheck>> login = logins(password);
         try {
             ServerBootstrap b = new ServerBootstrap().group(loop)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel c) {
                             c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                    new Handler(view, metrics, password));
+                                    new Handler(view, metrics, login));
                         }
                     });
             return new AdminServer(loop, inherited.bind(b, new InetSocketAddress(host, port)));
@@ -76,6 +80,23 @@ public final class AdminServer implements AutoCloseable {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot start the admin API on " + host + ":" + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The check of the password in place, as the data plane checks a service's users; made again when the password
+     * changes, so that what it remembers is about the password in place.
+     */
+    private static Supplier<Optional<BasicAuthCheck>> logins(Supplier<Optional<String>> password) {
+        AtomicReference<Map.Entry<String, BasicAuthCheck>> last = new AtomicReference<>();
+        return () -> password.get().map(p -> {
+            Map.Entry<String, BasicAuthCheck> check = last.get();
+            if (check == null || !check.getKey().equals(p)) {
+                check = Map.entry(p, new BasicAuthCheck(REALM, new BasicAuth(List.of(new BasicAuth.User(USER, p,
+                        false)))));
+                last.set(check);
+            }
+            return check.getValue();
+        });
     }
 
     public int port() {
@@ -96,33 +117,35 @@ public final class AdminServer implements AutoCloseable {
     private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Supplier<Map<String, Object>> view;
         private final Supplier<String> metrics;
-        private final Supplier<Optional<String>> password;
+        private final Supplier<Optional<BasicAuthCheck>> login;
 
-        Handler(Supplier<Map<String, Object>> view, Supplier<String> metrics, Supplier<Optional<String>> password) {
+        Handler(Supplier<Map<String, Object>> view, Supplier<String> metrics, Supplier<Optional<BasicAuthCheck>> login) {
             this.view = view;
             this.metrics = metrics;
-            this.password = password;
+            this.login = login;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
             String path = new QueryStringDecoder(req.uri()).path();
             FullHttpResponse res;
-            Optional<String> wanted = path.equals("/api/health") ? Optional.empty() : password.get();
-            if (wanted.isPresent() && !authorized(req, wanted.get())) {
+            Optional<BasicAuthCheck> check = path.equals("/api/health") ? Optional.empty() : login.get();
+            if (check.isPresent() && !check.get().allows(req.headers().get(HttpHeaderNames.AUTHORIZATION))) {
                 res = json(HttpResponseStatus.UNAUTHORIZED, Map.of("error", "user " + USER
                         + " and the load balancer's STATS_PASSWORD are asked for"));
-                res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Basic realm=\"kontena-lb\", charset=\"UTF-8\"");
+                res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, check.get().challenge());
             } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 res = json(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "only GET and HEAD are supported"));
             } else if (path.equals("/")) {
-                res = text(StatsPage.html(view.get()), "text/html; charset=utf-8");
+                res = response(HttpResponseStatus.OK, StatsPage.html(view.get()).getBytes(StandardCharsets.UTF_8),
+                        "text/html; charset=utf-8");
             } else if (path.equals("/api/config")) {
                 res = json(HttpResponseStatus.OK, view.get());
             } else if (path.equals("/api/health")) {
                 res = json(HttpResponseStatus.OK, Map.of("status", "serving"));
             } else if (path.equals("/metrics")) {
-                res = text(metrics.get(), "text/plain; version=0.0.4; charset=utf-8");
+                res = response(HttpResponseStatus.OK, metrics.get().getBytes(StandardCharsets.UTF_8),
+                        "text/plain; version=0.0.4; charset=utf-8");
             } else {
                 res = json(HttpResponseStatus.NOT_FOUND, Map.of("error", "no such resource: " + path
                         + "; try / (the statistics page), /api/config, /api/health or /metrics"));
@@ -134,30 +157,13 @@ public final class AdminServer implements AutoCloseable {
             }
         }
 
-        /** Whether the request carries user stats and this password (compared in constant time). */
-        private static boolean authorized(FullHttpRequest req, String password) {
-            String given = req.headers().get(HttpHeaderNames.AUTHORIZATION, "");
-            if (!given.regionMatches(true, 0, "Basic ", 0, 6)) {
-                return false;
-            }
-            byte[] expected = Base64.getEncoder().encodeToString((USER + ":" + password)
-                    .getBytes(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
-            return MessageDigest.isEqual(expected, given.substring(6).trim().getBytes(StandardCharsets.UTF_8));
-        }
-
-        private static FullHttpResponse text(String body, String contentType) {
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                    Unpooled.wrappedBuffer(bytes));
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-            return res;
-        }
-
         private static FullHttpResponse json(HttpResponseStatus status, Object body) throws Exception {
-            byte[] bytes = JSON.writeValueAsBytes(body);
-            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                    .set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            return response(status, JSON.writeValueAsBytes(body), "application/json");
+        }
+
+        private static FullHttpResponse response(HttpResponseStatus status, byte[] body, String contentType) {
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).set(HttpHeaderNames.CONTENT_LENGTH, body.length);
             return res;
         }
     }
