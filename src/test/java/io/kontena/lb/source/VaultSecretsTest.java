@@ -31,49 +31,37 @@ class VaultSecretsTest {
     @Test
     void aBalancedServiceTakesItsUsersFromTheVaultAndAnUpdateAppliesLive() throws Exception {
         try (FileSecretStore store = vault()) {
-            store.write("web_users", "user alice insecure-password wonderland", SecretStore.WriteMode.CREATE);
-            Path file = stack(lb.whoami("web-1"));
-            ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
-            try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher, () -> store)) {
-                assertThat(watcher.offer(source.load())).isEmpty();
-                source.start();
-                try (RawHttp c = new RawHttp(lb.httpPort())) {
-                    assertThat(c.send(get(null)).read().status()).isEqualTo(401);
-                    assertThat(c.send(get(basic("alice", "wonderland"))).read().instance()).isEqualTo("web-1");
-                }
-
-                store.write("web_users", "user bob insecure-password builder", SecretStore.WriteMode.REPLACE);
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (status(basic("alice", "wonderland")) != 401) {
-                    assertThat(System.nanoTime()).as("the new users applied within 10 s").isLessThan(deadline);
-                    Thread.sleep(50);
-                }
-                assertThat(status(basic("bob", "builder"))).isEqualTo(200);
-                assertThat(watcher.problems()).isEmpty();
+            ConfigWatcher watcher = serveAliceFrom(store);
+            try (RawHttp c = new RawHttp(lb.httpPort())) {
+                assertThat(c.send(get(null)).read().status()).isEqualTo(401);
+                assertThat(c.send(get(basic("alice", "wonderland"))).read().instance()).isEqualTo("web-1");
             }
+
+            store.write("web_users", "user bob insecure-password builder", SecretStore.WriteMode.REPLACE);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (status(basic("alice", "wonderland")) != 401) {
+                assertThat(System.nanoTime()).as("the new users applied within 10 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(status(basic("bob", "builder"))).isEqualTo(200);
+            assertThat(watcher.problems()).isEmpty();
         }
     }
 
     @Test
     void aServiceWhoseUsersAreMissingFromTheVaultIsRejectedNotServedWithoutThem() throws Exception {
         try (FileSecretStore store = vault()) {
-            store.write("web_users", "user alice insecure-password wonderland", SecretStore.WriteMode.CREATE);
-            Path file = stack(lb.whoami("web-1"));
-            ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
-            try (StackFileSource source = new StackFileSource(file, Optional.empty(), watcher, () -> store)) {
-                assertThat(watcher.offer(source.load())).isEmpty();
-                source.start();
-                store.remove("web_users");
-                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (watcher.problems().isEmpty()) {
-                    assertThat(System.nanoTime()).as("the missing secret reported within 10 s").isLessThan(deadline);
-                    Thread.sleep(50);
-                }
-                assertThat(watcher.problems()).singleElement().asString().contains(
-                        "web: KONTENA_LB_BASIC_AUTH_SECRETS=(not shown): secret 'web_users' is not in the vault");
-                assertThat(status(null)).as("the last good version, with its users").isEqualTo(401);
-                assertThat(status(basic("alice", "wonderland"))).isEqualTo(200);
+            ConfigWatcher watcher = serveAliceFrom(store);
+            store.remove("web_users");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (watcher.problems().isEmpty()) {
+                assertThat(System.nanoTime()).as("the missing secret reported within 10 s").isLessThan(deadline);
+                Thread.sleep(50);
             }
+            assertThat(watcher.problems()).singleElement().asString().contains(
+                    "web: KONTENA_LB_BASIC_AUTH_SECRETS=(not shown): secret 'web_users' is not in the vault");
+            assertThat(status(null)).as("the last good version, with its users").isEqualTo(401);
+            assertThat(status(basic("alice", "wonderland"))).isEqualTo(200);
             Stack resolved = VaultSecrets.resolve(StackFile.read(stack(lb.whoami("web-2"))), store).stack();
             assertThat(resolved.services()).extracting(s -> s.name()).containsExactly("lb");
         }
@@ -90,6 +78,17 @@ class VaultSecretsTest {
                             .containsEntry("KONTENA_LB_BASIC_AUTH_SECRETS", "user alice insecure-password wonderland")
                             .doesNotContainKey("DB_PASSWORD"));
         }
+    }
+
+    /** web (web-1) served from the stack file, its users (alice) from the vault's web_users, following changes. */
+    private ConfigWatcher serveAliceFrom(FileSecretStore store) throws Exception {
+        store.write("web_users", "user alice insecure-password wonderland", SecretStore.WriteMode.CREATE);
+        ConfigWatcher watcher = new ConfigWatcher(lb.runtime());
+        StackFileSource source = lb.closeAfter(new StackFileSource(stack(lb.whoami("web-1")), Optional.empty(),
+                watcher, () -> store));
+        assertThat(watcher.offer(source.load())).isEmpty();
+        source.start();
+        return watcher;
     }
 
     private int status(String authorization) throws Exception {
