@@ -14,14 +14,17 @@ public final class Metrics {
      * @param generation      configuration changes applied
      * @param rejected        problems of the latest change
      * @param openConnections client connections open now
+     * @param maxConnections  client connections held at once, at most
      * @param states          each service's upstreams, by service
      */
-    public static String text(long generation, int rejected, int openConnections,
+    public static String text(long generation, int rejected, int openConnections, int maxConnections,
                               Map<String, List<EndpointState>> states) {
         StringBuilder out = new StringBuilder(512);
         gauge(out, "kontena_lb_config_generation", "Configuration changes applied since the start.", generation);
         gauge(out, "kontena_lb_config_rejected", "Problems of the latest configuration change.", rejected);
         gauge(out, "kontena_lb_open_connections", "Client connections open now.", openConnections);
+        gauge(out, "kontena_lb_max_connections", "Client connections held at once, at most; more wait to be "
+                + "accepted.", maxConnections);
         upstreams(out, "kontena_lb_upstream_requests_total", "counter",
                 "Requests, tunnels and relays given to an upstream.", states, EndpointState::requests);
         upstreams(out, "kontena_lb_upstream_failures_total", "counter", "Connections to an upstream that failed.",

@@ -25,6 +25,11 @@ final class ProxyOptions {
                     + " and at shutdown (default: ${DEFAULT-VALUE}).")
     int drainSeconds;
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Client connections held at once; more wait in the kernel's accept queue until one closes"
+                    + " (default: as many as the open-file limit, ulimit -n, allows at two files per connection).")
+    Integer maxConnections;
+
     @Option(names = "--admin", paramLabel = "[HOST:]PORT",
             description = "Serve the admin API (/api/config, /api/health) here; HOST defaults to 127.0.0.1.")
     String admin;
@@ -58,9 +63,14 @@ final class ProxyOptions {
             throw new IllegalArgumentException("--bind " + bind + ": not an address of this machine; give an IP "
                     + "address such as 127.0.0.1, or 0.0.0.0 for all of them");
         }
+        if (maxConnections != null && maxConnections < 1) {
+            throw new IllegalArgumentException("--max-connections must be at least 1, not " + maxConnections
+                    + "; leave it out to hold as many as the open-file limit allows");
+        }
         if (admin != null) {
             adminPort();
         }
-        return new ProxyRuntime.Settings(bind, threads, accessLog, Duration.ofSeconds(drainSeconds));
+        return new ProxyRuntime.Settings(bind, threads, accessLog, Duration.ofSeconds(drainSeconds),
+                maxConnections == null ? 0 : maxConnections);
     }
 }

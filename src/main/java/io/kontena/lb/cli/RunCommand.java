@@ -97,7 +97,7 @@ final class RunCommand implements Callable<Integer> {
                     () -> ConfigView.of(watcher.generation(), watcher.applied(), watcher.problems(),
                             runtime.boundPorts(), runtime.upstreamStates()),
                     () -> Metrics.text(watcher.generation(), watcher.problems().size(), runtime.openConnections(),
-                            runtime.upstreamStates()), () -> watcher.applied().frontend().statsPassword(), inherited);
+                            runtime.maxConnections(), runtime.upstreamStates()), () -> watcher.applied().frontend().statsPassword(), inherited);
             if (admin != null) {
                 started.add(0, admin);
                 log.info("admin API and statistics page on {}:{}", options.adminHost(), admin.port());
@@ -126,8 +126,9 @@ final class RunCommand implements Callable<Integer> {
             log.info("SIGHUP: reading {} again", source.description());
             source.reload();
         });
-        log.info("serving {} http and {} tcp service(s) of {} with {} {} event loop(s), ready in {} ms",
-                first.http().size(), first.tcp().size(), source.description(), settings.workers(), Transport.name(),
+        log.info("serving {} http and {} tcp service(s) of {} with {} {} event loop(s), at most {} connections at "
+                + "once, ready in {} ms", first.http().size(), first.tcp().size(), source.description(),
+                settings.workers(), Transport.name(), runtime.maxConnections(),
                 (System.nanoTime() - start) / 1_000_000);
         if (previous != null) {
             previous.stopPrevious();

@@ -129,7 +129,9 @@ final class Probe {
         });
         result.addListener(done -> {
             timeout.cancel(false);
-            channel.close();
+            if (channel.isRegistered()) { // else no socket was had (out of open files): nothing to close
+                channel.close();
+            }
         });
     }
 

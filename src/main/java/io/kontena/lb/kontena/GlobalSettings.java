@@ -84,8 +84,8 @@ final class GlobalSettings {
             case "tune.ssl.default-dh-param" -> {
                 // accepted: it sizes DHE groups, and no DHE suite is offered
             }
-            case "maxconn" -> problem(line, "not supported: connections are not capped; the event loops accept what "
-                    + "the kernel hands them (run --workers sets how many)");
+            case "maxconn" -> problem(line, "the connections held at once are run --max-connections N (by default "
+                    + "as many as the open-file limit allows)");
             case "nbthread", "nbproc" -> problem(line, "the number of event loops is run --workers");
             default -> problem(line, "not a global setting this load balancer acts on; it acts on "
                     + "ssl-default-bind-options (ssl-min-ver, ssl-max-ver, no-tlsv12, no-tlsv13, force-tlsv12, "

@@ -36,6 +36,8 @@ final class Listeners {
     private final String bindAddress;
     private final Duration drainTimeout;
     private final InheritedSockets inherited;
+    private final AcceptGate gate;
+    private final ListenerHandler listenerHandler;
     private final Map<ListenerKey, Listener> open = new HashMap<>();
     /** Connections of closed listeners, until they end or the drain timeout closes them. */
     private final Set<ChannelGroup> draining = ConcurrentHashMap.newKeySet();
@@ -51,11 +53,20 @@ final class Listeners {
         }
     }
 
-    Listeners(EventLoopGroup loops, String bindAddress, Duration drainTimeout, InheritedSockets inherited) {
+    /** @param maxConnections client connections held at once; 0 for as many as the open-file limit allows */
+    Listeners(EventLoopGroup loops, String bindAddress, Duration drainTimeout, InheritedSockets inherited,
+              int maxConnections) {
         this.loops = loops;
         this.bindAddress = bindAddress;
         this.drainTimeout = drainTimeout;
         this.inherited = inherited;
+        this.gate = AcceptGate.of(maxConnections, loops.next());
+        this.listenerHandler = new ListenerHandler(gate);
+    }
+
+    /** The most client connections held at once (see {@link AcceptGate}). */
+    int maxConnections() {
+        return gate.limit();
     }
 
     boolean isOpen(ListenerKey key) {
@@ -92,14 +103,15 @@ final class Listeners {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(ReadAtOnce.INSTANCE)
+                .handler(listenerHandler)
                 // TCP_NODELAY is Netty's default for its socket channels: setting it again costs a system call
-                // per connection. Auto-read is turned off by ReadAtOnce.
+                // per connection. Auto-read is turned off by the listener handler.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(tracked);
         try {
             listener.server = inherited.bind(b, address);
             open.put(key, listener);
+            gate.add(listener.server);
             log.info("listening on {} for {}", listener.server.localAddress(), key);
         } catch (Exception e) {
             throw new ListenException("cannot listen on " + address.getHostString() + ":" + key.port()
@@ -119,6 +131,7 @@ final class Listeners {
             return;
         }
         l.closed = true;
+        gate.remove(l.server);
         l.server.close().syncUninterruptibly();
         log.info("stopped listening on {} for {}", l.server.localAddress(), key);
         draining.add(l.connections);
@@ -157,14 +170,7 @@ final class Listeners {
 
     /** Client connections open, on open and on draining listeners. */
     int connectionCount() {
-        int n = 0;
-        for (Listener l : open.values()) {
-            n += l.connections.size();
-        }
-        for (ChannelGroup g : draining) {
-            n += g.size();
-        }
-        return n;
+        return gate.open();
     }
 
     /** Closes every client connection at once. */
@@ -187,23 +193,36 @@ final class Listeners {
     }
 
     /**
-     * Sees each accepted connection before it is registered with its event loop, and asks to read it: every
-     * pipeline reads its client at once, and asked before the socket is added to epoll, the interest goes in with
-     * the add instead of costing an epoll_ctl of its own. Auto-read is turned off here rather than as a child
-     * option, which would be applied later and drop the interest again. With io_uring and NIO nothing is asked this
-     * early (see {@link Transport#readOnceRegistered}): the HTTP pipelines ask when they start, and a TCP client is
-     * first read when its relay is joined.
+     * Sees each accepted connection before it is registered with its event loop: counts it (see {@link AcceptGate})
+     * and asks to read it. Every pipeline reads its client at once, and asked before the socket is added to epoll,
+     * the interest goes in with the add instead of costing an epoll_ctl of its own. Auto-read is turned off here
+     * rather than as a child option, which would be applied later and drop the interest again. With io_uring and
+     * NIO nothing is asked this early (see {@link Transport#readOnceRegistered}): the HTTP pipelines ask when they
+     * start, and a TCP client is first read when its relay is joined.
+     *
+     * <p>A failed accept goes to the gate, which stops accepting for a while, instead of on to Netty's acceptor,
+     * which would stop this listener for a fixed second, and to the pipeline's end, which would log it each time.
      */
     @ChannelHandler.Sharable
-    private static final class ReadAtOnce extends ChannelInboundHandlerAdapter {
-        static final ReadAtOnce INSTANCE = new ReadAtOnce();
+    private static final class ListenerHandler extends ChannelInboundHandlerAdapter {
+        private final AcceptGate gate;
+
+        ListenerHandler(AcceptGate gate) {
+            this.gate = gate;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof Channel child) {
+                gate.accepted(child);
                 Transport.readOnceRegistered(child);
             }
             ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            gate.acceptFailed(ctx.channel(), cause);
         }
     }
 

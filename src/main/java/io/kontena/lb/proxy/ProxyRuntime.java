@@ -48,26 +48,33 @@ public final class ProxyRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyRuntime.class);
 
     /**
-     * @param bindAddress the address every listener binds to
-     * @param workers     event loops (threads) serving connections
-     * @param accessLog   one line per request on stdout
-     * @param drainTimeout how long the work of a removed upstream or closed listener may take to finish
+     * @param bindAddress    the address every listener binds to
+     * @param workers        event loops (threads) serving connections
+     * @param accessLog      one line per request on stdout
+     * @param drainTimeout   how long the work of a removed upstream or closed listener may take to finish
+     * @param maxConnections client connections held at once, 0 for as many as the open-file limit allows; the
+     *                       connections past it wait in the kernel's accept queue
      */
-    public record Settings(String bindAddress, int workers, boolean accessLog, Duration drainTimeout) {
+    public record Settings(String bindAddress, int workers, boolean accessLog, Duration drainTimeout,
+                           int maxConnections) {
         public static Settings defaults() {
-            return new Settings("0.0.0.0", Runtime.getRuntime().availableProcessors(), true, Duration.ofSeconds(30));
+            return new Settings("0.0.0.0", Runtime.getRuntime().availableProcessors(), true, Duration.ofSeconds(30), 0);
         }
 
         public Settings withBindAddress(String address) {
-            return new Settings(address, workers, accessLog, drainTimeout);
+            return new Settings(address, workers, accessLog, drainTimeout, maxConnections);
         }
 
         public Settings withAccessLog(boolean on) {
-            return new Settings(bindAddress, workers, on, drainTimeout);
+            return new Settings(bindAddress, workers, on, drainTimeout, maxConnections);
         }
 
         public Settings withDrainTimeout(Duration timeout) {
-            return new Settings(bindAddress, workers, accessLog, timeout);
+            return new Settings(bindAddress, workers, accessLog, timeout, maxConnections);
+        }
+
+        public Settings withMaxConnections(int max) {
+            return new Settings(bindAddress, workers, accessLog, drainTimeout, max);
         }
     }
 
@@ -105,7 +112,8 @@ public final class ProxyRuntime implements AutoCloseable {
         this.health = new HealthChecker(loops);
         this.pools = new UpstreamPools(loops);
         this.connector = new UpstreamConnector(loops);
-        this.listeners = new Listeners(loops, settings.bindAddress(), settings.drainTimeout(), inherited);
+        this.listeners = new Listeners(loops, settings.bindAddress(), settings.drainTimeout(), inherited,
+                settings.maxConnections());
     }
 
     /**
@@ -417,6 +425,11 @@ public final class ProxyRuntime implements AutoCloseable {
     /** The event loops serving connections (tests hold them busy to line events up). */
     EventLoopGroup eventLoops() {
         return loops;
+    }
+
+    /** The most client connections held at once: {@link Settings#maxConnections}, or what the files allow. */
+    public int maxConnections() {
+        return listeners.maxConnections();
     }
 
     /** Client connections currently open, including those of closed listeners that still drain. */

@@ -29,6 +29,11 @@ public final class Transport {
     private static final TransportKind KIND = TransportKind.choose(System.getenv(VARIABLE));
     /** AbstractEpollChannel.setFlag(int), (Channel, int) void; null unless epoll runs and Netty has the method. */
     private static final MethodHandle SET_EPOLL_FLAG = KIND == TransportKind.EPOLL ? setEpollFlag() : null;
+    /**
+     * Whether io_uring listeners can be held (see {@link UringAcceptHold}); looked up now, as a class loaded when the
+     * process is out of open files could not be read.
+     */
+    private static final boolean HOLD_ACCEPTS = KIND == TransportKind.IO_URING && UringAcceptHold.available();
 
     private Transport() {
     }
@@ -110,6 +115,16 @@ public final class Transport {
     public static void prepareTlsConnection(Channel ch) {
         if (KIND == TransportKind.IO_URING) {
             UringHandshakeFlush.addTo(ch);
+        }
+    }
+
+    /**
+     * Holds a listening channel's accepting off after an accept failed, until released; auto-read off does the same
+     * with epoll and NIO. io_uring: see {@link UringAcceptHold}.
+     */
+    static void holdAccepts(Channel listener, boolean hold) {
+        if (HOLD_ACCEPTS) {
+            UringAcceptHold.set(listener, hold);
         }
     }
 

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
@@ -72,9 +73,13 @@ public final class UpstreamConnector {
         if (!relay) {
             b.option(ChannelOption.SO_KEEPALIVE, true);
         }
-        // A name that does not resolve, or no socket (out of file descriptors), fails the future with a
-        // placeholder channel.
         ChannelFuture f = b.connect(address);
+        if (f.isDone() && !f.isSuccess() && !f.channel().isRegistered()) {
+            // No socket could be had (out of open files): Netty fails the connect with a placeholder channel, never
+            // registered, whose listeners it would run on its global thread. They run on the loop, as for any
+            // other outcome. (The placeholder cannot be closed: it has no loop.)
+            return new DefaultChannelPromise(f.channel(), loop).setFailure(f.cause());
+        }
         track(loop, endpoint, f.channel());
         return f;
     }

@@ -49,7 +49,7 @@ public class ConfigApplyBenchmark {
 
         @Setup(Level.Iteration)
         public void start() {
-            runtime = new ProxyRuntime(new ProxyRuntime.Settings("127.0.0.1", 1, false, Duration.ZERO));
+            runtime = new ProxyRuntime(new ProxyRuntime.Settings("127.0.0.1", 1, false, Duration.ZERO, 0));
         }
 
         @TearDown(Level.Iteration)

@@ -42,8 +42,8 @@ class GlobalSettingsTest {
         GlobalSettings.Tls tls = read("maxconn 4096\nssl-default-bind-options no-tlsv12 no-tls-tickets\nlog stdout local0");
         assertThat(tls.protocols()).containsExactly("TLSv1.3");
         assertThat(problems).map(Problem::toString).containsExactly(
-                "lb: KONTENA_LB_GLOBAL_SETTINGS=maxconn 4096: not supported: connections are not capped; the event "
-                        + "loops accept what the kernel hands them (run --workers sets how many)",
+                "lb: KONTENA_LB_GLOBAL_SETTINGS=maxconn 4096: the connections held at once are run "
+                        + "--max-connections N (by default as many as the open-file limit allows)",
                 "lb: KONTENA_LB_GLOBAL_SETTINGS=ssl-default-bind-options no-tlsv12 no-tls-tickets: bind option "
                         + "no-tls-tickets is not supported; supported: ssl-min-ver, ssl-max-ver, no-sslv3, no-tlsv10, "
                         + "no-tlsv11, no-tlsv12, no-tlsv13, force-tlsv12, force-tlsv13",

@@ -589,7 +589,7 @@ class TranslatorTest {
                             + "KONTENA_LB_GLOBAL_SETTINGS, KONTENA_LB_HEALTH_URI, KONTENA_LB_HTTP2, KONTENA_LB_SSL_CIPHERS");
             // a global line it does not act on
             assertProblem(config.problems().get(3), "lb", "KONTENA_LB_GLOBAL_SETTINGS", "maxconn 4096",
-                    "not supported: connections are not capped");
+                    "run --max-connections N");
         }
 
         @Test

@@ -35,6 +35,7 @@ public final class ProxyFixture implements AfterEachCallback {
     private ProxyRuntime runtime;
     private Duration drainTimeout = ProxyRuntime.Settings.defaults().drainTimeout();
     private boolean accessLog;
+    private int maxConnections;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     public WhoAmI whoami(String name) {
@@ -65,6 +66,15 @@ public final class ProxyFixture implements AfterEachCallback {
         return this;
     }
 
+    /** Sets the most client connections the runtime holds at once; call before it starts. */
+    public ProxyFixture maxConnections(int max) {
+        if (runtime != null) {
+            throw new IllegalStateException("the runtime has started already");
+        }
+        maxConnections = max;
+        return this;
+    }
+
     /** Writes the access log (to the {@code access} logger, off in the tests' logging setup); call before it starts. */
     public ProxyFixture accessLog() {
         if (runtime != null) {
@@ -77,7 +87,7 @@ public final class ProxyFixture implements AfterEachCallback {
     public ProxyRuntime runtime() {
         if (runtime == null) {
             runtime = new ProxyRuntime(ProxyRuntime.Settings.defaults().withBindAddress("127.0.0.1")
-                    .withAccessLog(accessLog).withDrainTimeout(drainTimeout));
+                    .withAccessLog(accessLog).withDrainTimeout(drainTimeout).withMaxConnections(maxConnections));
         }
         return runtime;
     }

@@ -367,7 +367,9 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void onConnected(Endpoint e, ChannelFuture f) {
         if (endpoint != e || request == null) {
-            f.channel().close(); // the client left meanwhile
+            if (f.channel().isRegistered()) { // else no socket was had: nothing to close
+                f.channel().close(); // the client left meanwhile
+            }
             return;
         }
         if (f.isSuccess()) {

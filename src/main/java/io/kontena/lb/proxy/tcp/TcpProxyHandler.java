@@ -152,7 +152,9 @@ public final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
                         ctx.pipeline().remove(this);
                     } else {
                         endpoint.end();
-                        upstream.close();
+                        if (upstream.isRegistered()) { // else no socket was had: nothing to close
+                            upstream.close();
+                        }
                         if (!client.isActive()) {
                             return;
                         }

@@ -1,0 +1,90 @@
+package io.kontena.lb.proxy;
+
+import static io.kontena.lb.testing.ProxyFixture.at;
+import static io.kontena.lb.testing.ProxyFixture.http;
+import static io.kontena.lb.testing.ProxyFixture.tcp;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kontena.lb.config.Balance;
+import io.kontena.lb.testing.ProxyFixture;
+import io.kontena.lb.testing.RawHttp;
+import io.kontena.lb.testing.RawServer;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The most client connections held at once: past it, new connections wait in the kernel's accept queue, on every
+ * listener, and are served as soon as one closes; none is refused or dropped.
+ */
+class ConnectionLimitTest {
+    @RegisterExtension
+    final ProxyFixture lb = new ProxyFixture().maxConnections(3);
+
+    private Socket connect(int port) throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        return s;
+    }
+
+    /** The first line the upstream greets a connection with, waiting at most {@code millis}. */
+    private static String greeting(Socket s, int millis) throws IOException {
+        s.setSoTimeout(millis);
+        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    }
+
+    @Test
+    void connectionsPastTheLimitWaitOnEveryListenerAndAreServedWhenOneCloses() throws Exception {
+        RawServer db = lb.closeAfter(RawServer.greeter("db"));
+        ProxyRuntime runtime = lb.serve(List.of(http("web", List.of(), List.of(), lb.whoami("web-1"))),
+                List.of(tcp("db", Balance.ROUND_ROBIN, List.of(at(db)))));
+        int dbPort = runtime.tcpPort("db");
+        assertThat(runtime.maxConnections()).isEqualTo(3);
+
+        List<Socket> held = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            held.add(lb.closeAfter(connect(dbPort)));
+            assertThat(greeting(held.get(i), 5000)).isEqualTo("db");
+        }
+        Socket waiting = lb.closeAfter(connect(dbPort)); // the kernel completes the handshake: it queues
+        assertThatThrownBy(() -> greeting(waiting, 500)).isInstanceOf(SocketTimeoutException.class);
+        RawHttp waitingHttp = lb.closeAfter(new RawHttp(runtime.httpPort()));
+        waitingHttp.send("GET / HTTP/1.1\r\nHost: any\r\nConnection: close\r\n\r\n");
+        waitingHttp.socket().setSoTimeout(500);
+        assertThatThrownBy(waitingHttp::read).isInstanceOf(SocketTimeoutException.class);
+        assertThat(runtime.openConnections()).isEqualTo(3);
+        assertThat(db.accepted()).isEqualTo(3);
+
+        held.get(0).close();
+        assertThat(greeting(waiting, 5000)).isEqualTo("db");
+        held.get(1).close();
+        waitingHttp.socket().setSoTimeout(5000);
+        RawHttp.Response response = waitingHttp.read();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.text()).contains("instance: web-1");
+    }
+
+    @Test
+    void theLimitIsWhatTheOpenFileLimitAllowsAtTwoFilesPerConnection() throws IOException {
+        long files = Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                .filter(l -> l.startsWith("Max open files"))
+                .map(l -> Long.parseLong(l.substring("Max open files".length()).trim().split("\\s+")[0]))
+                .findFirst().orElseThrow();
+        int allowed = AcceptGate.of(0, ImmediateEventExecutor.INSTANCE).limit();
+        assertThat(allowed).isPositive().isLessThanOrEqualTo((int) (files / 2)).isGreaterThan((int) (files / 4));
+        assertThat(AcceptGate.of(5, ImmediateEventExecutor.INSTANCE).limit()).isEqualTo(5);
+        assertThat(AcceptGate.of(Integer.MAX_VALUE, ImmediateEventExecutor.INSTANCE).limit()).isEqualTo(allowed);
+    }
+}
