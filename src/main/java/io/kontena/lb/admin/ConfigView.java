@@ -28,12 +28,19 @@ public final class ConfigView {
      * @param problems what the latest snapshot rejected (those services keep their last good version, if any)
      * @param ports    the ports actually bound, by listener ("http", or a TCP service's name)
      * @param states   what each service's upstreams are doing, by service
+     * @param open     client connections open now
+     * @param max      client connections held at once, at most
      */
     public static Map<String, Object> of(long generation, LbConfig config, List<Problem> problems,
-                                         Map<String, Integer> ports, Map<String, List<EndpointState>> states) {
+                                         Map<String, Integer> ports, Map<String, List<EndpointState>> states,
+                                         int open, int max) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("generation", generation);
         view.put("listeners", ports);
+        Map<String, Object> connections = new LinkedHashMap<>();
+        connections.put("open", open);
+        connections.put("max", max);
+        view.put("connections", connections);
         view.put("http", config.http().stream()
                 .map(s -> withStates(http(s), s.healthCheck(), states.getOrDefault(s.name(), List.of()))).toList());
         view.put("tcp", config.tcp().stream()

@@ -31,7 +31,9 @@ final class StatsPage {
                 .append(".down{background:#f4c7c3}.up{background:#d9ead3}.warn{background:#fce8b2}")
                 .append("</style></head><body>\n");
         html.append("<h1>kontena-lb statistics</h1>\n<p>configuration generation <b id=\"generation\">")
-                .append(escape(view.get("generation"))).append("</b></p>\n");
+                .append(escape(view.get("generation"))).append("</b>; client connections <b id=\"connections\">")
+                .append(escape(map(view.get("connections")).get("open"))).append("</b> of at most ")
+                .append(escape(map(view.get("connections")).get("max"))).append("</p>\n");
 
         html.append("<h2>Listeners</h2>\n<table id=\"listeners\"><tr><th>listener</th><th>port</th></tr>\n");
         map(view.get("listeners")).forEach((name, port) -> row(name, port));

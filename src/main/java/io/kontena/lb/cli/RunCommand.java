@@ -95,9 +95,11 @@ final class RunCommand implements Callable<Integer> {
             }
             admin = options.admin == null ? null : AdminServer.start(options.adminHost(), options.adminPort(),
                     () -> ConfigView.of(watcher.generation(), watcher.applied(), watcher.problems(),
-                            runtime.boundPorts(), runtime.upstreamStates()),
+                            runtime.boundPorts(), runtime.upstreamStates(), runtime.openConnections(),
+                            runtime.maxConnections()),
                     () -> Metrics.text(watcher.generation(), watcher.problems().size(), runtime.openConnections(),
-                            runtime.maxConnections(), runtime.upstreamStates()), () -> watcher.applied().frontend().statsPassword(), inherited);
+                            runtime.maxConnections(), runtime.upstreamStates()),
+                    () -> watcher.applied().frontend().statsPassword(), inherited);
             if (admin != null) {
                 started.add(0, admin);
                 log.info("admin API and statistics page on {}:{}", options.adminHost(), admin.port());

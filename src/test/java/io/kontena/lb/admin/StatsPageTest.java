@@ -51,7 +51,7 @@ class StatsPageTest {
                 Optional.empty(), Optional.empty()));
         AdminServer admin = lb.closeAfter(AdminServer.start("127.0.0.1", 0,
                 () -> ConfigView.of(7, lb.runtime().applied(), List.of(HOSTILE), lb.runtime().boundPorts(),
-                        lb.runtime().upstreamStates()),
+                        lb.runtime().upstreamStates(), lb.runtime().openConnections(), lb.runtime().maxConnections()),
                 () -> "", () -> Optional.of(PASSWORD), InheritedSockets.none()));
         port = admin.port();
     }
@@ -91,8 +91,12 @@ class StatsPageTest {
     void aBrowserShowsEachServicesUpstreamsWithTheirStateAndCounters() throws Exception {
         RawHttp.get(lb.httpPort(), "www.example.com", "/");
         RawHttp.get(lb.httpPort(), "www.example.com", "/");
-        String dom = browse("http://stats:" + PASSWORD + "@127.0.0.1:" + port + "/");
+        String dom;
+        try (RawHttp idle = new RawHttp(lb.httpPort())) { // one client connection open meanwhile
+            dom = browse("http://stats:" + PASSWORD + "@127.0.0.1:" + port + "/");
+        }
         assertThat(dom).contains("<b id=\"generation\">7</b>",
+                "client connections <b id=\"connections\">1</b> of at most " + lb.runtime().maxConnections(),
                 "<td>127.0.0.1:" + web.port() + "</td><td class=\"up\">UP</td><td>0</td><td>2</td><td>0</td>",
                 "www.example.com /",
                 "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>");

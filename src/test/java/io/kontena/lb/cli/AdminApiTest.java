@@ -49,6 +49,9 @@ class AdminApiTest {
                 JsonNode config = config(admin);
                 assertThat(config.get("generation").asLong()).isEqualTo(1);
                 assertThat(config.get("listeners").get("http").asInt()).isEqualTo(http);
+                assertThat(config.get("connections").get("max").asInt()).isPositive();
+                assertThat(lb.log()).contains("at most " + config.get("connections").get("max").asInt()
+                        + " connections at once");
                 assertThat(config.get("http").get(0).get("name").asText()).isEqualTo("web");
                 assertThat(config.get("http").get(0).get("upstreams").get(0).asText())
                         .isEqualTo("127.0.0.1:" + web.port());
