@@ -100,7 +100,9 @@ final class Probe {
         }
         Promise<String> result = loop.newPromise(); // null when healthy, else what was wrong
         result.addListener(done -> {
-            record((String) done.getNow());
+            if (!done.isCancelled()) {
+                record((String) done.getNow());
+            }
             scheduleIn(check.interval().toMillis());
         });
         if (address.isUnresolved()) { // looked up when the upstream was configured, in vain; not again on this loop
@@ -116,7 +118,10 @@ final class Probe {
                 .connect(address);
         Channel channel = connect.channel();
         connect.addListener((ChannelFuture connected) -> {
-            if (!connected.isSuccess()) {
+            if (!connected.isSuccess() && !channel.isRegistered()) {
+                // No socket could be had (this process is out of open files): no verdict on the upstream.
+                result.cancel(false);
+            } else if (!connected.isSuccess()) {
                 result.trySuccess("connect failed: " + describe(connected.cause()));
             } else if (!check.isHttp()) {
                 result.trySuccess(null);

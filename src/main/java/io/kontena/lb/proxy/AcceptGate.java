@@ -3,6 +3,7 @@ package io.kontena.lb.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.unix.Errors;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,12 +22,18 @@ import org.slf4j.LoggerFactory;
  * at its maxconn, instead of being taken by a process that could not serve them: each may need an upstream
  * connection, and a process out of open files fails both.
  *
- * <p>An accept the kernel fails (EMFILE, ENFILE: files held by something other than client connections, such as
- * pooled upstream connections) stops accepting too, until a connection closes or a second has passed. Left alone,
- * the listener would be woken for the same queued connection at once, again and again: a core spent on failing.
+ * <p>The limit is exact but for the moment accepting starts again: each listener accepts at least one connection
+ * before it stops, and with io_uring the kernel's multishot accept takes a listener's whole queue at once. Accepting
+ * one at a time would make it exact, and cost about 15% of the new connections per second under load (measured).
  *
- * <p>One thread decides ({@link #update}), so a pause and a resume never cross; the event loops only count and ask
- * for a decision when the count reaches the limit, or goes down while accepting is stopped.
+ * <p>An accept the kernel fails for want of files or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM: files held by
+ * something other than client connections, such as pooled upstream connections) stops accepting too, until a
+ * connection closes or a second has passed. Left alone, the listener would be woken for the same queued connection
+ * at once, again and again: a core spent on failing. Other accept errors concern one connection, which the kernel
+ * has dropped: accepting goes on.
+ *
+ * <p>One thread decides ({@link #update}), so a pause and a resume never cross; an event loop counts, stops its own
+ * listener the moment it reaches the limit or an accept fails, and asks for a decision.
  */
 final class AcceptGate implements ChannelFutureListener {
     private static final Logger log = LoggerFactory.getLogger(AcceptGate.class);
@@ -37,6 +44,11 @@ final class AcceptGate implements ChannelFutureListener {
     private static final int FILES_PER_CONNECTION = 2;
     /** Files kept for all else: listeners, health checks, etcd, logs, more upstream connections for HTTP/2. */
     private static final int SPARE_FILES = 64;
+    // Linux's errno values
+    private static final int ENOMEM = 12;
+    private static final int ENFILE = 23;
+    private static final int EMFILE = 24;
+    private static final int ENOBUFS = 105;
 
     private final int limit;
     private final String limitSource;
@@ -62,8 +74,11 @@ final class AcceptGate implements ChannelFutureListener {
     static AcceptGate of(int maxConnections, EventExecutor decider) {
         long files = openFileLimit();
         String[] inUse = new java.io.File("/proc/self/fd").list();
-        long allowed = files < 0 || inUse == null ? Integer.MAX_VALUE
-                : Math.max(1, (files - inUse.length - SPARE_FILES) / FILES_PER_CONNECTION);
+        if (files < 0 || inUse == null) {
+            return new AcceptGate(maxConnections == 0 ? Integer.MAX_VALUE : maxConnections,
+                    maxConnections == 0 ? "no open-file limit known" : "--max-connections " + maxConnections, decider);
+        }
+        long allowed = Math.max(1, (files - inUse.length - SPARE_FILES) / FILES_PER_CONNECTION);
         String filesSource = "the open-file limit (ulimit -n) of " + files + " allows " + allowed;
         if (maxConnections == 0) {
             return new AcceptGate((int) Math.min(allowed, Integer.MAX_VALUE), filesSource, decider);
@@ -111,11 +126,9 @@ final class AcceptGate implements ChannelFutureListener {
         return open.get();
     }
 
+    /** A listener to stop and start; one that starts accepting while the gate is shut stops at its first accept. */
     void add(Channel listener) {
         listeners.add(listener);
-        if (paused) {
-            askUpdate(); // stop it too
-        }
     }
 
     void remove(Channel listener) {
@@ -127,12 +140,7 @@ final class AcceptGate implements ChannelFutureListener {
     void accepted(Channel connection) {
         connection.closeFuture().addListener(this);
         if (open.incrementAndGet() >= limit) {
-            // This listener stops at once, before it accepts the next: the decider may be another thread.
-            Channel listener = connection.parent();
-            if (listener.config().isAutoRead()) {
-                listener.config().setAutoRead(false);
-                stopped.add(listener);
-            }
+            stop(connection.parent()); // at once, before it accepts the next: the decider may be another thread
             askUpdate();
         }
     }
@@ -149,11 +157,23 @@ final class AcceptGate implements ChannelFutureListener {
 
     /** An accept failed: {@code cause} says why. On the listener's event loop. */
     void acceptFailed(Channel listener, Throwable cause) {
-        // At once, before the channel asks to accept again.
-        Transport.holdAccepts(listener, true);
-        listener.config().setAutoRead(false);
-        stopped.add(listener);
+        if (!outOfResources(cause)) {
+            log.debug("accepting on {} failed: {}", listener.localAddress(), cause.toString());
+            return;
+        }
+        stop(listener); // at once, before the channel asks to accept again
         decider.execute(() -> starved(listener, cause));
+    }
+
+    /** EMFILE, ENFILE, ENOBUFS or ENOMEM: the connection stays queued, and accepting it again would fail again. */
+    static boolean outOfResources(Throwable cause) {
+        if (cause instanceof Errors.NativeIoException e) {
+            int errno = Math.abs(e.expectedErr());
+            return errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+        }
+        String message = String.valueOf(cause.getMessage()); // NIO
+        return message.contains("Too many open files") || message.contains("No buffer space")
+                || message.contains("Cannot allocate memory");
     }
 
     private void starved(Channel listener, Throwable cause) {
@@ -177,27 +197,44 @@ final class AcceptGate implements ChannelFutureListener {
         boolean starved = until != 0 && now - until < 0;
         boolean full = open.get() >= limit;
         boolean pause = full || starved;
-        if (pause && !paused && full && now - lastFullWarning >= WARN_EVERY_NANOS) {
+        boolean shut = pause && !paused;
+        if (shut && full && now - lastFullWarning >= WARN_EVERY_NANOS) {
             lastFullWarning = now;
             log.warn("{} client connections open, the most this process holds at once ({}): {}", open.get(),
                     limitSource, WAITING);
-        } else if (pause && !paused && starved && now - lastStarvedWarning >= WARN_EVERY_NANOS) {
+        } else if (shut && starved && now - lastStarvedWarning >= WARN_EVERY_NANOS) {
             lastStarvedWarning = now;
-            log.warn("{} ({} client connections open): {} or a second passes; out of open files, raise the "
+            log.warn("{} ({} client connections open): {} or a second passes; if out of open files, raise the "
                     + "process's limit (ulimit -n) or lower --max-connections", starvedBy, open.get(), WAITING);
         }
         paused = pause;
-        for (Channel l : listeners) {
-            l.eventLoop().execute(pause ? () -> stop(l) : () -> start(l));
+        if (shut) {
+            for (Channel l : listeners) {
+                l.eventLoop().execute(() -> stopIfPaused(l));
+            }
+        } else if (!pause) {
+            for (Channel l : stopped) { // those that stopped themselves too
+                l.eventLoop().execute(() -> start(l));
+            }
         }
         if (pause && !starved && open.get() < limit) {
             askUpdate(); // a connection closed before it could see paused: look again
         }
     }
 
-    /** Stops a listener that accepts; one that does not yet (a claimed socket before it serves) is left alone. */
+    private void stopIfPaused(Channel listener) {
+        if (paused) {
+            stop(listener);
+        }
+    }
+
+    /**
+     * Stops a listener that accepts (one that does not yet, a claimed socket before it serves, is left alone); on its
+     * event loop. io_uring also holds it, as Netty would arm a multishot accept again that ended, auto-read or not.
+     */
     private void stop(Channel listener) {
-        if (paused && listener.isOpen() && listener.config().isAutoRead()) {
+        if (listener.isOpen() && listener.config().isAutoRead() && listeners.contains(listener)) {
+            Transport.holdAccepts(listener, true);
             listener.config().setAutoRead(false);
             stopped.add(listener);
         }
@@ -206,7 +243,11 @@ final class AcceptGate implements ChannelFutureListener {
     private void start(Channel listener) {
         if (!paused && stopped.remove(listener) && listener.isOpen()) {
             Transport.holdAccepts(listener, false);
-            listener.config().setAutoRead(true);
+            if (listener.config().isAutoRead()) {
+                listener.read(); // turned on meanwhile, while held: ask again
+            } else {
+                listener.config().setAutoRead(true);
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ import io.kontena.lb.config.Balance;
 import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
+import io.netty.channel.unix.Errors;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -77,6 +78,16 @@ class ConnectionLimitTest {
     }
 
     @Test
+    void onlyAnAcceptThatFailsForWantOfFilesOrMemoryStopsAccepting() {
+        assertThat(AcceptGate.outOfResources(new Errors.NativeIoException("accept", -24))).isTrue(); // EMFILE
+        assertThat(AcceptGate.outOfResources(new Errors.NativeIoException("accept", -23))).isTrue(); // ENFILE
+        assertThat(AcceptGate.outOfResources(new IOException("Too many open files"))).isTrue(); // NIO
+        // ECONNABORTED, EPROTO: one connection's trouble, which the kernel dropped
+        assertThat(AcceptGate.outOfResources(new Errors.NativeIoException("accept", -103))).isFalse();
+        assertThat(AcceptGate.outOfResources(new Errors.NativeIoException("accept", -71))).isFalse();
+    }
+
+    @Test
     void theLimitIsWhatTheOpenFileLimitAllowsAtTwoFilesPerConnection() throws IOException {
         long files = Files.readAllLines(Path.of("/proc/self/limits")).stream()
                 .filter(l -> l.startsWith("Max open files"))
@@ -85,6 +96,8 @@ class ConnectionLimitTest {
         int allowed = AcceptGate.of(0, ImmediateEventExecutor.INSTANCE).limit();
         assertThat(allowed).isPositive().isLessThanOrEqualTo((int) (files / 2)).isGreaterThan((int) (files / 4));
         assertThat(AcceptGate.of(5, ImmediateEventExecutor.INSTANCE).limit()).isEqualTo(5);
-        assertThat(AcceptGate.of(Integer.MAX_VALUE, ImmediateEventExecutor.INSTANCE).limit()).isEqualTo(allowed);
+        // files open now vary a little: the limit is taken at start
+        assertThat(AcceptGate.of(Integer.MAX_VALUE, ImmediateEventExecutor.INSTANCE).limit())
+                .isLessThanOrEqualTo((int) (files / 2)).isCloseTo(allowed, org.assertj.core.data.Offset.offset(20));
     }
 }
