@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.unix.Errors;
 import io.netty.util.concurrent.EventExecutor;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +74,7 @@ final class AcceptGate implements ChannelFutureListener {
      */
     static AcceptGate of(int maxConnections, EventExecutor decider) {
         long files = openFileLimit();
-        String[] inUse = new java.io.File("/proc/self/fd").list();
+        String[] inUse = new File("/proc/self/fd").list();
         if (files < 0 || inUse == null) {
             return new AcceptGate(maxConnections == 0 ? Integer.MAX_VALUE : maxConnections,
                     maxConnections == 0 ? "no open-file limit known" : "--max-connections " + maxConnections, decider);
@@ -111,7 +112,7 @@ final class AcceptGate implements ChannelFutureListener {
      * @param limitSource what set the limit, for the log
      * @param decider     the thread that pauses and resumes
      */
-    AcceptGate(int limit, String limitSource, EventExecutor decider) {
+    private AcceptGate(int limit, String limitSource, EventExecutor decider) {
         this.limit = limit;
         this.limitSource = limitSource;
         this.decider = decider;
