@@ -8,6 +8,7 @@ import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.TestCertificates;
 import io.netty.channel.EventLoopGroup;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,8 +73,14 @@ class Http2ProcessTest {
                         .sslContext(trusting(certificate)).connectTimeout(Duration.ofSeconds(5)).build();
                 URI base = URI.create("https://localhost:" + port);
 
-                HttpResponse<String> root = client.send(HttpRequest.newBuilder(base.resolve("/web/x")).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> root;
+                try {
+                    root = client.send(HttpRequest.newBuilder(base.resolve("/web/x")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                } catch (IOException e) { // seen once in CI (a plaintext answer): what the process said, to tell why
+                    throw new AssertionError("the first request failed (process alive: " + lb.isAlive() + "); its log:"
+                            + System.lineSeparator() + lb.log(), e);
+                }
                 assertThat(root.version()).isEqualTo(HttpClient.Version.HTTP_2);
                 assertThat(root.statusCode()).isEqualTo(200);
                 assertThat(root.headers().firstValue("x-instance")).hasValue("web-1");
