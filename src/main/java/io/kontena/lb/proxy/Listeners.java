@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -37,7 +38,6 @@ final class Listeners {
     private final Duration drainTimeout;
     private final InheritedSockets inherited;
     private final AcceptGate gate;
-    private final ListenerHandler listenerHandler;
     private final Map<ListenerKey, Listener> open = new HashMap<>();
     /** Connections of closed listeners, until they end or the drain timeout closes them. */
     private final Set<ChannelGroup> draining = ConcurrentHashMap.newKeySet();
@@ -60,8 +60,7 @@ final class Listeners {
         this.bindAddress = bindAddress;
         this.drainTimeout = drainTimeout;
         this.inherited = inherited;
-        this.gate = AcceptGate.of(maxConnections, loops.next());
-        this.listenerHandler = new ListenerHandler(gate);
+        this.gate = AcceptGate.of(maxConnections, loops);
     }
 
     /** The most client connections held at once (see {@link AcceptGate}). */
@@ -103,11 +102,8 @@ final class Listeners {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(listenerHandler)
-                // TCP_NODELAY is Netty's default for its socket channels: setting it again costs a system call
-                // per connection. Auto-read is turned off by the listener handler.
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(tracked);
+                .handler(new ListenerHandler(gate, tracked))
+                .childHandler(ListenerHandler.NOT_USED);
         try {
             listener.server = inherited.bind(b, address);
             open.put(key, listener);
@@ -193,31 +189,42 @@ final class Listeners {
     }
 
     /**
-     * Sees each accepted connection before it is registered with its event loop: counts it (see {@link AcceptGate})
-     * and asks to read it. Every pipeline reads its client at once, and asked before the socket is added to epoll,
-     * the interest goes in with the add instead of costing an epoll_ctl of its own. Auto-read is turned off here
-     * rather than as a child option, which would be applied later and drop the interest again. With io_uring and
-     * NIO nothing is asked this early (see {@link Transport#readOnceRegistered}): the HTTP pipelines ask when they
-     * start, and a TCP client is first read when its relay is joined.
+     * Takes each accepted connection: counts it and has the gate pick its event loop (see {@link AcceptGate}), sets
+     * it up and registers it there, in place of Netty's acceptor (which hands connections to the loops in turn).
+     *
+     * <p>Each pipeline reads its client at once, and asked before the socket is added to epoll, the interest goes in
+     * with the add instead of costing an epoll_ctl of its own. Auto-read is turned off here rather than as a child
+     * option, which would be applied later and drop the interest again. With io_uring and NIO nothing is asked this
+     * early (see {@link Transport#readOnceRegistered}): the HTTP pipelines ask when they start, and a TCP client is
+     * first read when its relay is joined. TCP_NODELAY is Netty's default for its socket channels: setting it again
+     * would cost a system call per connection.
      *
      * <p>A failed accept goes to the gate, which stops accepting for a while, instead of on to Netty's acceptor,
      * which would stop this listener for a fixed second, and to the pipeline's end, which would log it each time.
      */
-    @ChannelHandler.Sharable
     private static final class ListenerHandler extends ChannelInboundHandlerAdapter {
-        private final AcceptGate gate;
+        /** ServerBootstrap wants a child handler for its acceptor, which gets no connection. */
+        static final ChannelHandler NOT_USED = new ChannelInboundHandlerAdapter();
 
-        ListenerHandler(AcceptGate gate) {
+        private final AcceptGate gate;
+        private final ChannelHandler childInit;
+
+        ListenerHandler(AcceptGate gate, ChannelHandler childInit) {
             this.gate = gate;
+            this.childInit = childInit;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof Channel child) {
-                gate.accepted(child);
+                EventLoop loop = gate.accepted(child);
                 Transport.readOnceRegistered(child);
+                child.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+                child.pipeline().addLast(childInit);
+                loop.register(child); // a registration that fails closes the channel
+            } else {
+                ctx.fireChannelRead(msg);
             }
-            ctx.fireChannelRead(msg);
         }
 
         @Override
