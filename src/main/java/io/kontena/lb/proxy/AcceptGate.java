@@ -7,10 +7,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.unix.Errors;
 import io.netty.util.concurrent.EventExecutor;
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -46,10 +42,6 @@ final class AcceptGate implements ChannelFutureListener {
     private static final long STARVED_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final String WAITING = "new connections wait in the kernel's accept queue until one closes";
-    /** A client connection's own file and its upstream connection's. */
-    private static final int FILES_PER_CONNECTION = 2;
-    /** Files kept for all else: listeners, health checks, etcd, logs, more upstream connections for HTTP/2. */
-    private static final int SPARE_FILES = 64;
     // Linux's errno values
     private static final int ENOMEM = 12;
     private static final int ENFILE = 23;
@@ -77,53 +69,12 @@ final class AcceptGate implements ChannelFutureListener {
     private String starvedBy;
 
     /**
-     * A gate at {@code maxConnections}, or (0) at what the process's open-file limit allows beside the files it
-     * has open now: two per connection, and some to spare. A greater {@code maxConnections} than that is lowered to
-     * it, with a warning: past it, accepts would fail rather than wait.
+     * @param limit the most client connections held at once
+     * @param loops the event loops that serve the connections; the first also pauses and resumes
      */
-    static AcceptGate of(int maxConnections, EventLoopGroup loops) {
-        long files = openFileLimit();
-        String[] inUse = new File("/proc/self/fd").list();
-        if (files < 0 || inUse == null) {
-            return new AcceptGate(maxConnections == 0 ? Integer.MAX_VALUE : maxConnections,
-                    maxConnections == 0 ? "no open-file limit known" : "--max-connections " + maxConnections, loops);
-        }
-        long allowed = Math.max(1, (files - inUse.length - SPARE_FILES) / FILES_PER_CONNECTION);
-        String filesSource = "the open-file limit (ulimit -n) of " + files + " allows " + allowed;
-        if (maxConnections == 0) {
-            return new AcceptGate((int) Math.min(allowed, Integer.MAX_VALUE), filesSource, loops);
-        }
-        if (maxConnections > allowed) {
-            log.warn("--max-connections {} is more than {} (two files per connection); taking {}: raise the limit "
-                    + "to hold more", maxConnections, filesSource, allowed);
-            return new AcceptGate((int) allowed, filesSource, loops);
-        }
-        return new AcceptGate(maxConnections, "--max-connections " + maxConnections, loops);
-    }
-
-    /** The most files this process may open (its soft RLIMIT_NOFILE, which the JVM raises to the hard one), or -1. */
-    private static long openFileLimit() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-                if (line.startsWith("Max open files")) {
-                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
-                    return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            log.debug("no open-file limit read from /proc/self/limits: {}", e.toString());
-        }
-        return -1;
-    }
-
-    /**
-     * @param limit       the most client connections held at once
-     * @param limitSource what set the limit, for the log
-     * @param loops       the event loops that serve the connections; the first also pauses and resumes
-     */
-    private AcceptGate(int limit, String limitSource, EventLoopGroup loops) {
-        this.limit = limit;
-        this.limitSource = limitSource;
+    AcceptGate(ConnectionLimit limit, EventLoopGroup loops) {
+        this.limit = limit.value();
+        this.limitSource = limit.source();
         List<EventLoop> all = new ArrayList<>();
         for (EventExecutor loop : loops) {
             all.add((EventLoop) loop);
@@ -242,17 +193,18 @@ final class AcceptGate implements ChannelFutureListener {
         long now = System.nanoTime();
         long until = starvedUntil;
         boolean starved = until != 0 && now - until < 0;
-        boolean full = open() >= limit;
+        int open = open();
+        boolean full = open >= limit;
         boolean pause = full || starved;
         boolean shut = pause && !paused;
         if (shut && full && now - lastFullWarning >= WARN_EVERY_NANOS) {
             lastFullWarning = now;
-            log.warn("{} client connections open, the most this process holds at once ({}): {}", open(),
-                    limitSource, WAITING);
+            log.warn("{} client connections open, the most this process holds at once ({}): {}", open, limitSource,
+                    WAITING);
         } else if (shut && starved && now - lastStarvedWarning >= WARN_EVERY_NANOS) {
             lastStarvedWarning = now;
             log.warn("{} ({} client connections open): {} or a second passes; if out of open files, raise the "
-                    + "process's limit (ulimit -n) or lower --max-connections", starvedBy, open(), WAITING);
+                    + "process's limit (ulimit -n) or lower --max-connections", starvedBy, open, WAITING);
         }
         paused = pause;
         if (shut) {

@@ -60,7 +60,7 @@ final class Listeners {
         this.bindAddress = bindAddress;
         this.drainTimeout = drainTimeout;
         this.inherited = inherited;
-        this.gate = AcceptGate.of(maxConnections, loops);
+        this.gate = new AcceptGate(ConnectionLimit.of(maxConnections), loops);
     }
 
     /** The most client connections held at once (see {@link AcceptGate}). */

@@ -17,7 +17,7 @@ class AcceptGateTest {
     void aConnectionGoesToTheLoopServingTheFewestAndAClosedOneCountsNoMore() throws Exception {
         EventLoopGroup loops = Transport.eventLoops(2, "gate-test");
         try {
-            AcceptGate gate = AcceptGate.of(0, loops);
+            AcceptGate gate = new AcceptGate(ConnectionLimit.of(0), loops);
             List<Channel> first = new ArrayList<>();
             List<EventLoop> placed = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
