@@ -57,7 +57,11 @@ public final class TlsStore implements Mapping<String, SslContext> {
 
     /** @param provider {@code OPENSSL} or {@code JDK}; tests run both */
     public TlsStore(SslProvider provider, Clock clock) {
-        this.contexts = new ServerSslContexts(provider);
+        this(new ServerSslContexts(provider), clock);
+    }
+
+    TlsStore(ServerSslContexts contexts, Clock clock) {
+        this.contexts = contexts;
         this.clock = clock;
     }
 

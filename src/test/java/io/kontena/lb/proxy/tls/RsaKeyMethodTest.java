@@ -1,0 +1,158 @@
+package io.kontena.lb.proxy.tls;
+
+import io.kontena.lb.config.Certificate;
+import io.kontena.lb.config.TlsSettings;
+import io.kontena.lb.kontena.CertificateBundles;
+import io.kontena.lb.testing.TestCertificates;
+import io.kontena.lb.testing.TestCertificates.KeyType;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslPrivateKeyMethod;
+import io.netty.handler.ssl.SslProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import javax.net.ssl.SSLEngine;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.PrivateKey;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * Handshakes whose RSA signature (or TLS 1.2 RSA key exchange) AWS-LC makes for BoringSSL: each scheme of TLS 1.2
+ * and 1.3 asked for by OpenSSL's own client, which checks the signature, over real sockets.
+ */
+class RsaKeyMethodTest {
+    private static final String NAME = "rsa.example.test";
+    /** ECDHE with an RSA signature, and the RSA key exchange: both TLS 1.2; TLS 1.3 keeps its own suites. */
+    private static final String CIPHERS = "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256";
+
+    /** What the server asked of the key method: "sign 0x0804", "decrypt". */
+    private final List<String> asked = new CopyOnWriteArrayList<>();
+    private TlsTestServer server;
+
+    @BeforeEach
+    void serve() throws Exception {
+        assumeThat(OpenSsl.isAvailable()).as("BoringSSL").isTrue();
+        TlsStore store = new TlsStore(new ServerSslContexts(SslProvider.OPENSSL, this::recorded), Clock.systemUTC());
+        TlsSettings settings = new TlsSettings(CipherList.parse(CIPHERS, SslProvider.OPENSSL).suites(),
+                Optional.empty(), false);
+        assertThat(store.update(certificate(KeyType.RSA), settings)).isEmpty();
+        server = new TlsTestServer(store);
+    }
+
+    @AfterEach
+    void close() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private OpenSslPrivateKeyMethod recorded(PrivateKey key) {
+        OpenSslPrivateKeyMethod method = RsaKeyMethod.forKey(key);
+        assertThat(method).as("AWS-LC loads on Linux x86-64").isNotNull();
+        return new OpenSslPrivateKeyMethod() {
+            @Override
+            public byte[] sign(SSLEngine engine, int algorithm, byte[] input) throws Exception {
+                asked.add(String.format("sign 0x%04x", algorithm));
+                return method.sign(engine, algorithm, input);
+            }
+
+            @Override
+            public byte[] decrypt(SSLEngine engine, byte[] input) throws Exception {
+                asked.add("decrypt");
+                return method.decrypt(engine, input);
+            }
+        };
+    }
+
+    private static List<Certificate> certificate(KeyType type) {
+        CertificateBundles.Result result = CertificateBundles.read("lb",
+                Map.of("SSL_CERTS", TestCertificates.cert(NAME).key(type).build().bundle()), Instant.now());
+        assertThat(result.problems()).isEmpty();
+        return result.certificates();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "-tls1_3, rsa_pss_rsae_sha256, RSA-PSS, SHA256, sign 0x0804",
+            "-tls1_3, rsa_pss_rsae_sha384, RSA-PSS, SHA384, sign 0x0805",
+            "-tls1_3, rsa_pss_rsae_sha512, RSA-PSS, SHA512, sign 0x0806",
+            "-tls1_2, rsa_pss_rsae_sha256, RSA-PSS, SHA256, sign 0x0804",
+            "-tls1_2, rsa_pkcs1_sha256, RSA, SHA256, sign 0x0401",
+            "-tls1_2, rsa_pkcs1_sha384, RSA, SHA384, sign 0x0501",
+            "-tls1_2, rsa_pkcs1_sha512, RSA, SHA512, sign 0x0601",
+            "-tls1_2, RSA+SHA1, RSA, SHA1, sign 0x0201"})
+    void signsEachSchemeTheClientAsksFor(String version, String scheme, String type, String digest, String asks)
+            throws Exception {
+        // SECLEVEL=0: OpenSSL 3 refuses SHA-1 signatures otherwise
+        String out = sClient(version, "-sigalgs", scheme, "-cipher", "ECDHE-RSA-AES128-GCM-SHA256@SECLEVEL=0");
+        assertThat(out).contains("Peer signature type: " + type + "\n", "Peer signing digest: " + digest + "\n");
+        assertThat(asked).containsExactly(asks);
+    }
+
+    @Test
+    void decryptsTls12RsaKeyExchange() throws Exception {
+        String out = sClient("-tls1_2", "-cipher", "AES128-GCM-SHA256");
+        assertThat(out).contains("Cipher is AES128-GCM-SHA256");
+        assertThat(asked).containsExactly("decrypt");
+    }
+
+    @Test
+    void resumedSessionsSignNothing() throws Exception {
+        TlsTestClient client = new TlsTestClient(true);
+        for (int i = 0; i < 3; i++) {
+            try (TlsTestClient.Connection c = client.connect(server.port(), NAME, List.of(), List.of("TLSv1.2"),
+                    List.of())) {
+                assertThat(c.ask()).isEqualTo("http/1.1 " + NAME);
+            }
+        }
+        assertThat(asked).containsExactly("sign 0x0804");
+    }
+
+    @Test
+    void otherKeysAreLeftToBoringSsl() {
+        assertThat(RsaKeyMethod.forKey(TestCertificates.sharedKey(KeyType.EC).getPrivate())).isNull();
+    }
+
+    /** One exchange with {@code openssl s_client}, which fails the handshake if the signature does not verify. */
+    private String sClient(String... options) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect",
+                "127.0.0.1:" + server.port(), "-servername", NAME));
+        command.addAll(List.of(options));
+        Process p;
+        try {
+            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            assumeThat(e).as("the openssl command").isNull();
+            throw e;
+        }
+        try {
+            p.getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
+            p.getOutputStream().flush();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!out.toString(StandardCharsets.UTF_8).contains("http/1.1 " + NAME)) {
+                assertThat(System.nanoTime()).as("s_client output so far:%n%s", out).isLessThan(deadline);
+                int n = p.getInputStream().read(buffer);
+                assertThat(n).as("s_client ended; its output:%n%s", out).isPositive();
+                out.write(buffer, 0, n);
+            }
+            return out.toString(StandardCharsets.UTF_8);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+}
