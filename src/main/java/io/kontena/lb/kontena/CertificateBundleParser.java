@@ -5,7 +5,10 @@ import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.IETFUtils;
+import org.bouncycastle.asn1.ASN1BitString;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.sec.ECPrivateKey;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
@@ -14,6 +17,7 @@ import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
+import java.io.IOException;
 import java.io.StringReader;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -26,6 +30,7 @@ import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +66,7 @@ final class CertificateBundleParser {
             throw new Rejected("holds no PEM block (expected -----BEGIN CERTIFICATE----- ... then the private key)");
         }
         List<X509Certificate> chain = new ArrayList<>();
-        PrivateKey key = null;
+        ReadKey key = null;
         int position = 0;
         for (CertificatePemBlock block : blocks) {
             position++;
@@ -95,7 +100,7 @@ final class CertificateBundleParser {
         }
         X509Certificate leaf = chain.get(0);
         checkKeyMatches(leaf, key);
-        return new Certificate(origin, chain, key, dnsNames(leaf), leaf.getNotAfter().toInstant());
+        return new Certificate(origin, chain, key.key(), dnsNames(leaf), leaf.getNotAfter().toInstant());
     }
 
     private X509Certificate certificate(String which, CertificatePemBlock block) throws Rejected {
@@ -110,7 +115,11 @@ final class CertificateBundleParser {
         }
     }
 
-    private PrivateKey privateKey(String which, CertificatePemBlock block) throws Rejected {
+    /** The key, and as it was written, which may hold a copy of its public key. */
+    private record ReadKey(PrivateKey key, PrivateKeyInfo info) {
+    }
+
+    private ReadKey privateKey(String which, CertificatePemBlock block) throws Rejected {
         Object parsed = read(which, block);
         PrivateKeyInfo info;
         if (parsed instanceof PEMKeyPair pair) {
@@ -131,7 +140,7 @@ final class CertificateBundleParser {
         if (!key.getAlgorithm().equals("RSA") && !key.getAlgorithm().equals("EC")) {
             throw new Rejected(which + " is a " + key.getAlgorithm() + " key; use an RSA or EC key");
         }
-        return key;
+        return new ReadKey(key, info);
     }
 
     private static Object read(String which, CertificatePemBlock block) throws Rejected {
@@ -149,14 +158,16 @@ final class CertificateBundleParser {
         }
     }
 
-    private void checkKeyMatches(X509Certificate leaf, PrivateKey key) throws Rejected {
+    private void checkKeyMatches(X509Certificate leaf, ReadKey read) throws Rejected {
+        PrivateKey key = read.key();
         PublicKey publicKey = leaf.getPublicKey();
         String mismatch = "the private key does not match the certificate " + describe(leaf);
         if (!publicKey.getAlgorithm().equals(key.getAlgorithm())) {
             throw new Rejected(mismatch + " (an " + key.getAlgorithm() + " key for an "
                     + publicKey.getAlgorithm() + " certificate)");
         }
-        // RSA: the modulus says it without a signature; EC: a signature is the portable check.
+        // RSA: the modulus says it without a signature; EC: the key's own copy of its public key (RFC 5915,
+        // which OpenSSL writes), else a signature, the portable check but 1 ms of a core (many certificates)
         if (key instanceof RSAPrivateKey rsa && publicKey instanceof RSAPublicKey rsaPublic) {
             boolean same = rsa.getModulus().equals(rsaPublic.getModulus())
                     && (!(rsa instanceof RSAPrivateCrtKey crt)
@@ -164,6 +175,9 @@ final class CertificateBundleParser {
             if (!same) {
                 throw new Rejected(mismatch);
             }
+            return;
+        }
+        if (sameEcPublicKey(read.info(), publicKey)) {
             return;
         }
         try {
@@ -181,6 +195,19 @@ final class CertificateBundleParser {
             }
         } catch (GeneralSecurityException e) {
             throw new Rejected(mismatch);
+        }
+    }
+
+    /** False when the key holds no copy of its public key, or one written otherwise than the certificate's. */
+    private static boolean sameEcPublicKey(PrivateKeyInfo info, PublicKey certificateKey) {
+        try {
+            ASN1BitString own = ECPrivateKey.getInstance(info.parsePrivateKey()).getPublicKey();
+            SubjectPublicKeyInfo certificate = SubjectPublicKeyInfo.getInstance(certificateKey.getEncoded());
+            return own != null
+                    && info.getPrivateKeyAlgorithm().equals(certificate.getAlgorithm())
+                    && Arrays.equals(own.getOctets(), certificate.getPublicKeyData().getOctets());
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -130,12 +130,14 @@ class CertificateBundlesTest {
         CertificateBundles.Result result = read(Map.of(
                 "SSL_CERT_rsa", rsa.certificatePem() + otherRsa.keyPem(KeyForm.TRADITIONAL),
                 "SSL_CERT_ec", ec.certificatePem() + otherEc.keyPem(KeyForm.PKCS8),
+                // SEC1 as OpenSSL writes it holds the key's public key, compared before any signature
+                "SSL_CERT_ec_sec1", ec.certificatePem() + otherEc.keyPem(KeyForm.TRADITIONAL),
                 "SSL_CERT_mixed", ec.certificatePem() + rsa.keyPem(KeyForm.PKCS8),
                 "SSL_CERT_ok", cert("ok.example.com").bundle()));
 
         assertThat(result.certificates()).extracting(Certificate::origin).containsExactly("SSL_CERT_ok");
         assertThat(result.problems()).extracting(Problem::key)
-                .containsExactly("SSL_CERT_ec", "SSL_CERT_mixed", "SSL_CERT_rsa");
+                .containsExactly("SSL_CERT_ec", "SSL_CERT_ec_sec1", "SSL_CERT_mixed", "SSL_CERT_rsa");
         assertThat(result.problems()).allSatisfy(p -> assertThat(p.message()).contains("does not match"));
         assertThat(result.problems().get(0).message()).contains("CN=ec.example.com");
     }
