@@ -92,6 +92,8 @@ public final class StackFile {
         options.setAllowDuplicateKeys(false);
         options.setMaxAliasesForCollections(100);
         options.setNestingDepthLimit(50);
+        // certificates are written inline: 1,000 RSA bundles are 3.3 MB, past SnakeYAML's default of 3 MB
+        options.setCodePointLimit(64 * 1024 * 1024);
         try {
             // Yaml.compose does the same, but a Yaml also makes a constructor, a representer and dumper options
             // that a node tree does not need: about 15 ms of CPU of a start on one core.
