@@ -7,6 +7,9 @@ import org.slf4j.LoggerFactory;
 
 import javax.crypto.Cipher;
 import javax.net.ssl.SSLEngine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
@@ -14,12 +17,16 @@ import java.security.Signature;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.PSSParameterSpec;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Makes BoringSSL's handshakes sign with a certificate's RSA key through AWS-LC (the Amazon Corretto Crypto
  * Provider) rather than with BoringSSL's own RSA. The signature is most of a full handshake's cost, and AWS-LC
  * uses the AVX-512 IFMA instructions of recent x86 CPUs, as OpenSSL 3 does and BoringSSL does not: an RSA-2048
- * signature costs about 300 µs in place of about 450 µs here.
+ * signature costs about 300 µs in place of about 500 µs here. Without IFMA AWS-LC is no faster (a handshake cost
+ * 744 against 723 µs of CPU with IFMA masked by OPENSSL_ia32cap, 2026-12-07): there BoringSSL keeps signing, and
+ * AWS-LC is not even loaded.
  */
 final class RsaKeyMethod implements OpenSslPrivateKeyMethod {
     private static final Logger log = LoggerFactory.getLogger(RsaKeyMethod.class);
@@ -30,9 +37,14 @@ final class RsaKeyMethod implements OpenSslPrivateKeyMethod {
         this.key = key;
     }
 
-    /** The method for this key, or null to leave the key to BoringSSL: not RSA, or AWS-LC does not load here. */
+    /** The method for this key, or null to leave the key to BoringSSL: not RSA, or AWS-LC is no faster here. */
     static OpenSslPrivateKeyMethod forKey(PrivateKey key) {
-        if (!key.getAlgorithm().equals("RSA") || !Provider.AVAILABLE) {
+        return key.getAlgorithm().equals("RSA") && Cpu.IFMA ? withAwsLc(key) : null;
+    }
+
+    /** The method whatever the CPU; null when AWS-LC does not load here or does not take the key. */
+    static OpenSslPrivateKeyMethod withAwsLc(PrivateKey key) {
+        if (!Provider.AVAILABLE) {
             return null;
         }
         try {
@@ -90,7 +102,37 @@ final class RsaKeyMethod implements OpenSslPrivateKeyMethod {
         return signature;
     }
 
-    /** Loaded with the first RSA certificate, not at start: loading costs about 70 ms of a core. */
+    /** Whether the flags of /proc/cpuinfo name this feature (each processor's line is the same). */
+    static boolean cpuHas(List<String> cpuinfo, String feature) {
+        for (String line : cpuinfo) {
+            if (line.startsWith("flags")) {
+                return Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")).contains(feature);
+            }
+        }
+        return false;
+    }
+
+    private static final class Cpu {
+        static final boolean IFMA = check();
+
+        private static boolean check() {
+            boolean ifma;
+            try {
+                ifma = cpuHas(Files.readAllLines(Path.of("/proc/cpuinfo")), "avx512ifma");
+            } catch (IOException | RuntimeException e) {
+                ifma = false;
+            }
+            if (!ifma) {
+                log.info("RSA signatures by BoringSSL: the CPU has no AVX-512 IFMA, without which AWS-LC is no faster");
+            }
+            return ifma;
+        }
+    }
+
+    /**
+     * Loaded with the first RSA certificate, not at start: loading its library and running its self-tests costs
+     * about a quarter of a second of a core.
+     */
     private static final class Provider {
         static final AmazonCorrettoCryptoProvider ACCP = AmazonCorrettoCryptoProvider.INSTANCE;
         static final boolean AVAILABLE = check();

@@ -17,6 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import javax.net.ssl.SSLEngine;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Instant;
@@ -60,7 +62,7 @@ class RsaKeyMethodTest {
     }
 
     private OpenSslPrivateKeyMethod recorded(PrivateKey key) {
-        OpenSslPrivateKeyMethod method = RsaKeyMethod.forKey(key);
+        OpenSslPrivateKeyMethod method = RsaKeyMethod.withAwsLc(key);
         assertThat(method).as("AWS-LC loads on Linux x86-64").isNotNull();
         return new OpenSslPrivateKeyMethod() {
             @Override
@@ -124,6 +126,18 @@ class RsaKeyMethodTest {
     @Test
     void otherKeysAreLeftToBoringSsl() {
         assertThat(RsaKeyMethod.forKey(TestCertificates.sharedKey(KeyType.EC).getPrivate())).isNull();
+    }
+
+    /** AWS-LC signs RSA only where it is faster than BoringSSL: on CPUs with AVX-512 IFMA. */
+    @Test
+    void rsaKeysGoToAwsLcOnlyOnCpusWithIfma() throws Exception {
+        boolean ifma = Files.readString(Path.of("/proc/cpuinfo")).contains(" avx512ifma");
+        assertThat(RsaKeyMethod.forKey(TestCertificates.sharedKey(KeyType.RSA).getPrivate()) != null)
+                .as("AWS-LC for an RSA key; this CPU has IFMA: %s", ifma).isEqualTo(ifma);
+        assertThat(RsaKeyMethod.cpuHas(List.of("processor\t: 0", "flags\t\t: fpu avx2 avx512f avx512ifma sha_ni",
+                "processor\t: 1"), "avx512ifma")).isTrue();
+        assertThat(RsaKeyMethod.cpuHas(List.of("flags\t\t: fpu avx2 avx512f avx512ifmax"), "avx512ifma")).isFalse();
+        assertThat(RsaKeyMethod.cpuHas(List.of("model name\t: avx512ifma"), "avx512ifma")).isFalse();
     }
 
     /** One exchange with {@code openssl s_client}, which fails the handshake if the signature does not verify. */
