@@ -134,25 +134,29 @@ final class RsaKeyMethod implements OpenSslPrivateKeyMethod {
      * about a quarter of a second of a core.
      */
     private static final class Provider {
-        static final AmazonCorrettoCryptoProvider ACCP = AmazonCorrettoCryptoProvider.INSTANCE;
-        static final boolean AVAILABLE = check();
+        static final AmazonCorrettoCryptoProvider ACCP;
+        static final boolean AVAILABLE;
 
-        private static boolean check() {
-            Throwable error = ACCP.getLoadingError();
-            if (error == null) {
-                try {
-                    ACCP.assertHealthy();
-                } catch (RuntimeException e) {
-                    error = e;
+        static {
+            AmazonCorrettoCryptoProvider accp = null;
+            Throwable error;
+            try {
+                accp = AmazonCorrettoCryptoProvider.INSTANCE;
+                error = accp.getLoadingError();
+                if (error == null) {
+                    accp.assertHealthy();
                 }
+            } catch (LinkageError | RuntimeException e) {
+                error = e;
             }
             if (error != null) {
                 log.info("RSA signatures by BoringSSL: AWS-LC does not load here ({})", error.toString());
-                return false;
+            } else {
+                log.info("RSA signatures by AWS-LC {} (Amazon Corretto Crypto Provider {})",
+                        accp.getAwsLcVersionStr(), accp.getVersionStr());
             }
-            log.info("RSA signatures by AWS-LC {} (Amazon Corretto Crypto Provider {})",
-                    ACCP.getAwsLcVersionStr(), ACCP.getVersionStr());
-            return true;
+            ACCP = accp;
+            AVAILABLE = error == null;
         }
     }
 }
