@@ -15,8 +15,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import javax.net.ssl.SSLEngine;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -26,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -140,33 +137,8 @@ class RsaKeyMethodTest {
         assertThat(RsaKeyMethod.cpuHas(List.of("model name\t: avx512ifma"), "avx512ifma")).isFalse();
     }
 
-    /** One exchange with {@code openssl s_client}, which fails the handshake if the signature does not verify. */
+    /** OpenSSL's client ends the handshake when the signature does not verify. */
     private String sClient(String... options) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect",
-                "127.0.0.1:" + server.port(), "-servername", NAME));
-        command.addAll(List.of(options));
-        Process p;
-        try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (java.io.IOException e) {
-            assumeThat(e).as("the openssl command").isNull();
-            throw e;
-        }
-        try {
-            p.getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
-            p.getOutputStream().flush();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!out.toString(StandardCharsets.UTF_8).contains("http/1.1 " + NAME)) {
-                assertThat(System.nanoTime()).as("s_client output so far:%n%s", out).isLessThan(deadline);
-                int n = p.getInputStream().read(buffer);
-                assertThat(n).as("s_client ended; its output:%n%s", out).isPositive();
-                out.write(buffer, 0, n);
-            }
-            return out.toString(StandardCharsets.UTF_8);
-        } finally {
-            p.destroyForcibly();
-        }
+        return OpensslClient.exchange(server.port(), NAME, options);
     }
 }

@@ -32,11 +32,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import javax.net.ssl.SSLException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -343,52 +340,17 @@ class TlsStoreTest {
     @ParameterizedTest
     @MethodSource("providers")
     void resumesTls13SessionsByTicket(SslProvider provider) throws Exception {
-        assumeThat(opensslCli()).as("the openssl command").isTrue();
         int port = serve(store(provider, bundles(TestCertificates.cert("t.example.test").build()),
                 TlsSettings.DEFAULTS)).port();
         Path session = Files.createTempFile("tls13", ".session");
         try {
-            assertThat(sClient(port, "-sess_out", session)).contains("New, TLSv1.3");
+            assertThat(OpensslClient.exchange(port, "t.example.test", "-tls1_3", "-sess_out", session.toString()))
+                    .contains("New, TLSv1.3");
             assertThat(Files.size(session)).as("a ticket was stored").isPositive();
-            assertThat(sClient(port, "-sess_in", session)).contains("Reused, TLSv1.3");
+            assertThat(OpensslClient.exchange(port, "t.example.test", "-tls1_3", "-sess_in", session.toString()))
+                    .contains("Reused, TLSv1.3");
         } finally {
             Files.deleteIfExists(session);
-        }
-    }
-
-    private static boolean opensslCli() {
-        try {
-            return new ProcessBuilder("openssl", "version").redirectErrorStream(true).start()
-                    .waitFor(10, TimeUnit.SECONDS);
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
-
-    /** One exchange with {@code openssl s_client}; stdin closes only after the answer, so the ticket has come. */
-    private static String sClient(int port, String sessionOption, Path session) throws Exception {
-        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port,
-                "-servername", "t.example.test", "-tls1_3", sessionOption, session.toString())
-                .redirectErrorStream(true).start();
-        try {
-            p.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
-            p.getOutputStream().flush();
-            StringBuilder out = new StringBuilder();
-            BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            for (String line; (line = reader.readLine()) != null; ) {
-                out.append(line).append('\n');
-                if (line.startsWith("http/1.1 t.example.test")) {
-                    break;
-                }
-                assertThat(System.nanoTime()).as("s_client output so far:%n%s", out).isLessThan(deadline);
-            }
-            p.getOutputStream().close();
-            out.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-            return out.toString();
-        } finally {
-            p.destroyForcibly();
         }
     }
 
