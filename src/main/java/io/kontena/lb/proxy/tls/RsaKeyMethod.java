@@ -145,8 +145,11 @@ final class RsaKeyMethod implements OpenSslPrivateKeyMethod {
                 error = accp.getLoadingError();
                 if (error == null) {
                     accp.assertHealthy();
+                    // Oracle's JDKs take a Cipher only from a provider signed by their JCE certificate, which the
+                    // shaded jar no longer is: TLS 1.2's RSA key exchange would then fail (OpenJDK builds do not ask)
+                    Cipher.getInstance("RSA/ECB/NoPadding", accp);
                 }
-            } catch (LinkageError | RuntimeException e) {
+            } catch (LinkageError | RuntimeException | GeneralSecurityException e) {
                 error = e;
             }
             if (error != null) {
