@@ -195,7 +195,9 @@ public final class EtcdSecretStore implements SecretStore {
                         }
                         onWatchExecutor(() -> tell(number, names));
                     }, error -> onWatchExecutor(() -> watchFailed(number, error))));
-        } catch (VaultException e) {
+        } catch (RuntimeException e) {
+            // not only a vault error: anything escaping this scheduled task (a call jetcd cancels, a watch it will
+            // not open) would end the watching for good without a word, as the etcd source's reads already know
             watchFailed(number, e);
             return;
         }
