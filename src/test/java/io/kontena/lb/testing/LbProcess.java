@@ -56,6 +56,16 @@ public final class LbProcess implements AutoCloseable {
         return start(Map.of(), "demo", List.of("--stack", stack.toString()), jvmOptions, args);
     }
 
+    /**
+     * Starts {@code bin/kontena-lb} (the launcher, which runs the jar that {@code mvn package} built) with these
+     * arguments and these variables added to the process's environment.
+     */
+    public static LbProcess launcher(Map<String, String> environment, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of("bin", "kontena-lb").toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        return started(command, environment);
+    }
+
     private static LbProcess start(Map<String, String> environment, String subcommand, List<String> source,
                                    List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>();
@@ -75,12 +85,15 @@ public final class LbProcess implements AutoCloseable {
             command.add("--access-log=false");
         }
         command.addAll(List.of(args));
+        return started(command, environment);
+    }
+
+    private static LbProcess started(List<String> command, Map<String, String> environment) throws IOException {
         Path out = Files.createTempFile("kontena-lb", ".out");
         Path err = Files.createTempFile("kontena-lb", ".err");
         ProcessBuilder b = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
         withEnvironment(b, environment);
-        Process p = b.start();
-        return new LbProcess(p, out, err);
+        return new LbProcess(b.start(), out, err);
     }
 
     /**
