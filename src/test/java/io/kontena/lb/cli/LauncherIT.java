@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontena.lb.testing.LbProcess;
 import io.kontena.lb.testing.RawServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -108,9 +105,7 @@ class LauncherIT {
             lb.awaitListening(port);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-                s.setSoTimeout(10_000);
-                assertThat(new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))
-                        .readLine()).isEqualTo("db");
+                assertThat(RawServer.greeting(s, 10_000)).isEqualTo("db");
             }
         } finally {
             lb.terminate();

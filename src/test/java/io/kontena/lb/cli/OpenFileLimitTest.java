@@ -56,7 +56,7 @@ class OpenFileLimitTest {
                 try {
                     for (int i = 0; i < 3; i++) {
                         relayed.add(connect(tcp));
-                        assertThat(greeting(relayed.get(i), 10_000)).isEqualTo("db");
+                        assertThat(RawServer.greeting(relayed.get(i), 10_000)).isEqualTo("db");
                     }
                     // The relays hold the lowest free descriptors from firstFree on: below it, none is free. With
                     // the limit there, the files a relay frees cannot be had again.
@@ -78,7 +78,7 @@ class OpenFileLimitTest {
                     assertThat(log).doesNotContain("reached at the tail of the pipeline");
 
                     prlimit(pid, 4096);
-                    assertThat(greeting(queued.get(0), 10_000)).as("the first queued, once files can be had")
+                    assertThat(RawServer.greeting(queued.get(0), 10_000)).as("the first queued, once files can be had")
                             .isEqualTo("db");
                 } finally {
                     for (Socket s : relayed) {
@@ -89,7 +89,7 @@ class OpenFileLimitTest {
                     }
                 }
                 try (Socket s = connect(tcp)) {
-                    assertThat(greeting(s, 10_000)).as("a new connection, once all closed").isEqualTo("db");
+                    assertThat(RawServer.greeting(s, 10_000)).as("a new connection, once all closed").isEqualTo("db");
                 }
             }
         }
@@ -147,11 +147,6 @@ class OpenFileLimitTest {
         Process prlimit = new ProcessBuilder("prlimit", "--pid", pid, "--nofile=" + files + ":")
                 .inheritIO().start();
         assertThat(prlimit.waitFor()).as("prlimit's exit status").isZero();
-    }
-
-    private static String greeting(Socket s, int millis) throws IOException {
-        s.setSoTimeout(millis);
-        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
     }
 
     private static Socket connect(int port) throws IOException {

@@ -11,13 +11,10 @@ import io.kontena.lb.testing.ProxyFixture;
 import io.kontena.lb.testing.RawHttp;
 import io.kontena.lb.testing.RawServer;
 import io.netty.channel.unix.Errors;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,12 +36,6 @@ class ConnectionLimitTest {
         return s;
     }
 
-    /** The first line the upstream greets a connection with, waiting at most {@code millis}. */
-    private static String greeting(Socket s, int millis) throws IOException {
-        s.setSoTimeout(millis);
-        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-    }
-
     @Test
     void connectionsPastTheLimitWaitOnEveryListenerAndAreServedWhenOneCloses() throws Exception {
         RawServer db = lb.closeAfter(RawServer.greeter("db"));
@@ -56,10 +47,10 @@ class ConnectionLimitTest {
         List<Socket> held = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             held.add(lb.closeAfter(connect(dbPort)));
-            assertThat(greeting(held.get(i), 5000)).isEqualTo("db");
+            assertThat(RawServer.greeting(held.get(i), 5000)).isEqualTo("db");
         }
         Socket waiting = lb.closeAfter(connect(dbPort)); // the kernel completes the handshake: it queues
-        assertThatThrownBy(() -> greeting(waiting, 500)).isInstanceOf(SocketTimeoutException.class);
+        assertThatThrownBy(() -> RawServer.greeting(waiting, 500)).isInstanceOf(SocketTimeoutException.class);
         RawHttp waitingHttp = lb.closeAfter(new RawHttp(runtime.httpPort()));
         waitingHttp.send("GET / HTTP/1.1\r\nHost: any\r\nConnection: close\r\n\r\n");
         waitingHttp.socket().setSoTimeout(500);
@@ -68,7 +59,7 @@ class ConnectionLimitTest {
         assertThat(db.accepted()).isEqualTo(3);
 
         held.get(0).close();
-        assertThat(greeting(waiting, 5000)).isEqualTo("db");
+        assertThat(RawServer.greeting(waiting, 5000)).isEqualTo("db");
         held.get(1).close();
         waitingHttp.socket().setSoTimeout(5000);
         RawHttp.Response response = waitingHttp.read();

@@ -1,7 +1,9 @@
 package io.kontena.lb.testing;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -64,6 +66,12 @@ public final class RawServer implements AutoCloseable {
             out.flush();
             in.transferTo(out);
         });
+    }
+
+    /** The first line a {@link #greeter} greets a connection with (through whatever relays it), waiting at most {@code millis}. */
+    public static String greeting(Socket s, int millis) throws IOException {
+        s.setSoTimeout(millis);
+        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
     }
 
     public int port() {
