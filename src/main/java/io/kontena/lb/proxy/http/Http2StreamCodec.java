@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -74,7 +73,7 @@ final class Http2StreamCodec extends Http2StreamFrameToHttpObjectCodec {
         }
         h.remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text());
         h.remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text());
-        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        h.set(HttpHeaderNames.CONNECTION, ProxyHeaders.CONNECTION_CLOSE);
         return request;
     }
 

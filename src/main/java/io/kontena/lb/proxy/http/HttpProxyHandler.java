@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -479,7 +478,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         stick(response);
         ProxyHeaders.toClient(response, present, keepAlive, target.service().headers());
         if (keepAlive && clientVersion.equals(HttpVersion.HTTP_1_0)) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            response.headers().set(HttpHeaderNames.CONNECTION, ProxyHeaders.CONNECTION_KEEP_ALIVE);
         }
         ctx.write(response, ctx.voidPromise());
     }
@@ -669,7 +668,7 @@ public final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         status = response.status().code();
         bytes = response.content().readableBytes();
         if (!keepAlive) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            response.headers().set(HttpHeaderNames.CONNECTION, ProxyHeaders.CONNECTION_CLOSE);
         }
         discarding = !requestDone;
         ChannelFuture written = ctx.writeAndFlush(response);

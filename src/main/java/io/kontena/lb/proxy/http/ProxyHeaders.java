@@ -23,6 +23,12 @@ final class ProxyHeaders {
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    // The Connection values set here are Strings, not Netty's AsciiString constants: every other header value a
+    // proxied message carries is a String, and one AsciiString among them makes the compiled header encoding and
+    // validation code, profiled on Strings only, deoptimize and compile again under load.
+    static final String CONNECTION_CLOSE = "close";
+    static final String CONNECTION_KEEP_ALIVE = "keep-alive";
+    private static final String CONNECTION_UPGRADE = "upgrade";
 
     // The headers {@link #scan} looks for, one bit each. A bit that is not set means the header is absent, so
     // every lookup, removal or replacement of it can be skipped; a set bit only means it was there when scanned.
@@ -152,7 +158,7 @@ final class ProxyHeaders {
             h.remove(HttpHeaderNames.EXPECT);
         }
         if (upgradeTo != null) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            h.set(HttpHeaderNames.CONNECTION, CONNECTION_UPGRADE);
             h.set(HttpHeaderNames.UPGRADE, upgradeTo);
         }
         if ((present & FORWARDED) == 0) {
@@ -180,7 +186,7 @@ final class ProxyHeaders {
         HttpHeaders h = response.headers();
         removeHopByHop(h, present);
         if (!keepAlive) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            h.set(HttpHeaderNames.CONNECTION, CONNECTION_CLOSE);
         }
         apply(rules.response(), h);
     }
