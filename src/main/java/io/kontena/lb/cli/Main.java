@@ -30,6 +30,7 @@ public final class Main implements Runnable {
     private CommandSpec spec;
 
     public static void main(String[] args) {
+        ClassArchive.untilServing();
         if (System.getProperty(SLF4J_PROVIDER) == null) {
             // Set before anything logs; -Dslf4j.provider=ch.qos.logback.classic.spi.LogbackServiceProvider still
             // chooses Logback's own. A provider named so is announced at SLF4J's INFO level on every start, hence

@@ -132,6 +132,7 @@ final class RunCommand implements Callable<Integer> {
                 + "once, ready in {} ms", first.http().size(), first.tcp().size(), source.description(),
                 settings.workers(), Transport.name(), runtime.maxConnections(),
                 (System.nanoTime() - start) / 1_000_000);
+        ClassArchive.serving();
         if (previous != null) {
             previous.stopPrevious();
         }

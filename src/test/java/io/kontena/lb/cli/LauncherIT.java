@@ -68,6 +68,29 @@ class LauncherIT {
     }
 
     @Test
+    void anArchiveWrittenByARunThatEndedBeforeItServedIsMadeAgainByTheNextStart() throws Exception {
+        try (RawServer db = RawServer.greeter("db")) {
+            Path missing = dir.resolve("missing.yml");
+            LbProcess failed = LbProcess.launcher(environment(archives.toString()), "run", "--stack",
+                    missing.toString(), "--bind", "127.0.0.1");
+            assertThat(failed.awaitExit(Duration.ofSeconds(30))).as(failed.log()).isNotZero();
+            List<Path> partial = archives();
+            assertThat(partial).as("the archive and its mark").hasSize(2);
+            assertThat(partial.get(1)).hasFileName(partial.get(0).getFileName() + ".partial");
+            long partialSize = Files.size(partial.get(0));
+
+            Path stack = stack(db);
+            assertThat(serveAndStop(stack, archives.toString())).as("not the partial archive")
+                    .contains(FROM_JAR).doesNotContain(FROM_ARCHIVE);
+            List<Path> remade = archives();
+            assertThat(remade).as("the same archive, made again, with no mark").isEqualTo(partial.subList(0, 1));
+            assertThat(Files.size(remade.get(0))).as("classes of a run that served").isGreaterThan(partialSize);
+            assertThat(serveAndStop(stack, archives.toString())).contains(FROM_ARCHIVE);
+            assertThat(archives()).isEqualTo(remade);
+        }
+    }
+
+    @Test
     void whereNoArchiveCanBeWrittenItStartsWithoutOneSaysSoAndEndsCleanly() throws Exception {
         try (RawServer db = RawServer.greeter("db")) {
             // A JVM asked to write its archive where it cannot would end with exit status 1.
