@@ -12,8 +12,8 @@ import java.nio.file.Path;
  * archive as partial ({@value #MARK} beside it), and the launcher makes it again on the next start.
  */
 final class ClassArchive {
-    static final String PROPERTY = "kontena.lb.class-archive";
-    static final String MARK = ".partial";
+    private static final String PROPERTY = "kontena.lb.class-archive";
+    private static final String MARK = ".partial";
 
     private static Thread markPartial;
 
@@ -23,7 +23,7 @@ final class ClassArchive {
     /** From the start of the process: until {@link #serving()}, the archive it writes is marked partial. */
     static synchronized void untilServing() {
         String archive = System.getProperty(PROPERTY);
-        if (archive == null || archive.isEmpty()) {
+        if (archive == null) {
             return;
         }
         // A shutdown hook, as the JVM writes the archive after the hooks have run, however the process ends.

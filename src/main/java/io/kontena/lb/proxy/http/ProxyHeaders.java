@@ -23,8 +23,8 @@ final class ProxyHeaders {
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
-    // The Connection values set here are Strings, not Netty's AsciiString constants: every other header value a
-    // proxied message carries is a String, and one AsciiString among them makes the compiled header encoding and
+    // The Connection values set here are Strings, not Netty's AsciiString constants: Netty's HTTP/1 decoder gives
+    // every header value as a String, and one AsciiString among them makes the compiled header encoding and
     // validation code, profiled on Strings only, deoptimize and compile again under load.
     static final String CONNECTION_CLOSE = "close";
     static final String CONNECTION_KEEP_ALIVE = "keep-alive";
